@@ -1,0 +1,27 @@
+"""nlpnet: train neural networks as nonlinear programs.
+
+    net = nlpnet.Network([1, 8, 8, 1], activation="tanh")
+    prob = nlpnet.Problem(net, X, y, formulation="multiple_shooting")
+    res = prob.solve("ipopt")
+    res.network.predict(X_test)
+"""
+from .activations import Activation, get_activation
+from .data import (SantaFe, abs_data, as_inputs, as_targets, santafe_windows, sin_x2_data, sine_data,
+                   train_test_split)
+from .formulations import Formulation, MultipleShooting, SingleShooting
+from .losses import L1, L2, GroupLasso, Regularizer, column_sparsity
+from .network import Dense, Network
+from .nlp import NLP, BlockLayout
+from .problem import Problem
+from .result import History, Status, TrainResult
+from .solvers import available_solvers
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Activation", "get_activation", "Dense", "Network", "Problem", "NLP", "BlockLayout",
+    "Formulation", "SingleShooting", "MultipleShooting", "Regularizer", "L1", "L2", "GroupLasso",
+    "column_sparsity", "Status", "History", "TrainResult", "available_solvers",
+    "as_inputs", "as_targets", "train_test_split", "sine_data", "sin_x2_data", "abs_data",
+    "SantaFe", "santafe_windows", "__version__",
+]

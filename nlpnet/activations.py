@@ -1,0 +1,140 @@
+"""Activation functions, usable on CasADi symbols and on NumPy arrays.
+
+Each activation ``σ`` knows three things:
+
+* ``casadi(a)`` — the symbolic expression σ(a) for SX/MX graphs (derivatives by AD);
+* ``numpy(a)`` — the same function on arrays, for fast prediction;
+* ``derivative(a)`` — σ'(a) on arrays, used by structure-exploiting solvers and tests.
+
+ReLU and leaky ReLU are not differentiable at 0; their generalized derivative
+1[a > 0] (resp. α + (1 − α)·1[a > 0]) is the one CasADi's ``fmax`` uses, so the
+symbolic and NumPy derivatives agree.
+
+``kind`` tells the formulations how the activation may be lifted: ``"smooth"``
+activations become equality constraints z = σ(a); ``"relu"`` and ``"leaky_relu"``
+may also be written as complementarity constraints (see ``formulations``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import casadi as ca
+import numpy as np
+
+__all__ = ["Activation", "get_activation", "ACTIVATION_NAMES"]
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A scalar activation applied elementwise. ``alpha`` is used by leaky ReLU only."""
+
+    name: str
+    alpha: float = 0.0
+
+    @property
+    def kind(self) -> str:
+        return self.name if self.name in ("relu", "leaky_relu") else "smooth"
+
+    @property
+    def output_range(self) -> tuple[float, float]:
+        """Range of σ, used by the Nguyen–Widrow initialiser for the next layer."""
+        return {
+            "tanh": (-1.0, 1.0),
+            "sigmoid": (0.0, 1.0),
+        }.get(self.name, (-1.0, 1.0))
+
+    @property
+    def active_input_range(self) -> tuple[float, float] | None:
+        """Input interval where σ is not saturated (MATLAB's ``active``), or None."""
+        return {"tanh": (-2.0, 2.0), "sigmoid": (-4.0, 4.0)}.get(self.name)
+
+    def casadi(self, a):
+        n = self.name
+        if n == "tanh":
+            return ca.tanh(a)
+        if n == "sigmoid":
+            return 1.0 / (1.0 + ca.exp(-a))
+        if n == "relu":
+            return ca.fmax(a, 0)
+        if n == "leaky_relu":
+            return ca.fmax(a, self.alpha * a)
+        if n == "softplus":
+            # log(1 + e^a) written to avoid overflow for large a
+            return ca.fmax(a, 0) + ca.log1p(ca.exp(-ca.fabs(a)))
+        return a
+
+    def numpy(self, a: np.ndarray) -> np.ndarray:
+        n = self.name
+        if n == "tanh":
+            return np.tanh(a)
+        if n == "sigmoid":
+            return 0.5 * (1.0 + np.tanh(0.5 * a))
+        if n == "relu":
+            return np.maximum(a, 0.0)
+        if n == "leaky_relu":
+            return np.maximum(a, self.alpha * a)
+        if n == "softplus":
+            return np.logaddexp(0.0, a)
+        return np.asarray(a, dtype=float)
+
+    def derivative(self, a: np.ndarray) -> np.ndarray:
+        n = self.name
+        if n == "tanh":
+            return 1.0 - np.tanh(a) ** 2
+        if n == "sigmoid":
+            s = 0.5 * (1.0 + np.tanh(0.5 * a))
+            return s * (1.0 - s)
+        if n == "relu":
+            return (a > 0).astype(float)
+        if n == "leaky_relu":
+            return np.where(a > 0, 1.0, self.alpha)
+        if n == "softplus":
+            return 0.5 * (1.0 + np.tanh(0.5 * a))
+        return np.ones_like(a, dtype=float)
+
+    def to_spec(self):
+        return ("leaky_relu", self.alpha) if self.name == "leaky_relu" else self.name
+
+    def __str__(self) -> str:
+        return f"leaky_relu({self.alpha:g})" if self.name == "leaky_relu" else self.name
+
+
+ACTIVATION_NAMES = ("tanh", "sigmoid", "relu", "leaky_relu", "softplus", "identity")
+_ALIASES = {"linear": "identity", "none": "identity", "logistic": "sigmoid", "poslin": "relu",
+            "tansig": "tanh", "purelin": "identity"}
+
+
+def get_activation(spec, *, argname: str = "activation") -> Activation:
+    """Turn ``spec`` into an :class:`Activation`.
+
+    Accepted: an :class:`Activation`; a name from ``ACTIVATION_NAMES`` (aliases such as
+    ``"linear"`` and MATLAB's ``"tansig"``/``"poslin"`` too); ``"leaky_relu"`` (α = 0.01);
+    ``("leaky_relu", alpha)``; ``"leaky_relu(0.1)"``; ``None`` for identity.
+    """
+    if isinstance(spec, Activation):
+        return spec
+    if spec is None:
+        return Activation("identity")
+    alpha = 0.01
+    if isinstance(spec, (tuple, list)):
+        if len(spec) != 2 or not isinstance(spec[0], str):
+            raise TypeError(f"{argname}: expected a name or ('leaky_relu', alpha), got {spec!r}")
+        spec, alpha = spec
+    if not isinstance(spec, str):
+        raise TypeError(f"{argname}: expected an activation name such as 'tanh', got {type(spec).__name__}")
+    name = spec.strip().lower()
+    if name.startswith("leaky_relu(") and name.endswith(")"):
+        try:
+            alpha = float(name[len("leaky_relu("):-1])
+        except ValueError:
+            raise ValueError(f"{argname}: cannot read alpha from {spec!r}; write e.g. 'leaky_relu(0.1)'") from None
+        name = "leaky_relu"
+    name = _ALIASES.get(name, name)
+    if name not in ACTIVATION_NAMES:
+        raise ValueError(f"{argname}: unknown activation {spec!r}; choose one of {', '.join(ACTIVATION_NAMES)}")
+    if name == "leaky_relu":
+        alpha = float(alpha)
+        if not (0.0 < alpha < 1.0):
+            raise ValueError(f"{argname}: leaky_relu alpha must lie in (0, 1), got {alpha}")
+        return Activation(name, alpha)
+    return Activation(name)

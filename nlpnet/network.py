@@ -1,0 +1,264 @@
+"""Dense feed-forward networks declared once, evaluated symbolically or numerically.
+
+A network with layers k = 1..L maps x ∈ R^{d0} to
+
+    z_0 = x,   z_k = σ_k(W_k z_{k−1} + b_k),   f_θ(x) = z_L,
+
+with W_k ∈ R^{d_k × d_{k−1}}. The parameters θ are packed layer by layer as
+[vec(W_1); b_1; vec(W_2); b_2; …] with ``vec`` column-major, which is CasADi's own
+``reshape`` order, so the same flat vector serves NumPy and CasADi.
+
+Samples are rows for the user (``X.shape == (n_samples, d0)``); the symbolic
+routines work on columns (``d × n``), CasADi's natural layout.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import casadi as ca
+import numpy as np
+
+from .activations import Activation, get_activation
+from .initializers import INITIALIZERS, init_layer
+
+__all__ = ["Dense", "Network"]
+
+_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Dense:
+    """A fully connected layer: ``units`` outputs, an activation, and an optional bias."""
+
+    units: int
+    activation: object = "identity"
+    use_bias: bool = True
+
+    def __post_init__(self):
+        if isinstance(self.units, bool) or not isinstance(self.units, (int, np.integer)) or self.units < 1:
+            raise ValueError(f"Dense.units must be a positive integer, got {self.units!r}")
+        object.__setattr__(self, "units", int(self.units))
+        object.__setattr__(self, "activation", get_activation(self.activation))
+
+
+class Network:
+    """A dense feed-forward network with its current parameters.
+
+    ``Network([1, 8, 8, 1], activation="tanh")`` gives two tanh hidden layers and a linear
+    output (``output_activation``); ``Network([Dense(8, "relu"), Dense(1)], n_inputs=1)``
+    lists layers explicitly. ``init`` is an initialiser name (see :mod:`nlpnet.initializers`)
+    or a list of ``(W, b)`` arrays; ``seed`` fixes the draw; ``input_range`` (lo, hi) of the
+    data is used by Nguyen–Widrow.
+    """
+
+    def __init__(self, layers, activation="tanh", *, output_activation="identity", use_bias=True,
+                 n_inputs=None, init="glorot_uniform", seed=None, input_range=(-1.0, 1.0)):
+        if not isinstance(layers, (list, tuple)) or len(layers) == 0:
+            raise TypeError("layers: give a list of sizes such as [1, 8, 8, 1] or a list of Dense layers")
+        if all(isinstance(l, Dense) for l in layers):
+            if n_inputs is None:
+                raise ValueError("n_inputs: required when layers are given as Dense objects")
+            dense = list(layers)
+        elif all(isinstance(l, (int, np.integer)) and not isinstance(l, bool) for l in layers):
+            if len(layers) < 2:
+                raise ValueError(f"layers: need at least input and output sizes, got {list(layers)}")
+            if any(l < 1 for l in layers):
+                raise ValueError(f"layers: sizes must be positive, got {list(layers)}")
+            if n_inputs is not None and n_inputs != layers[0]:
+                raise ValueError(f"n_inputs={n_inputs} contradicts layers[0]={layers[0]}")
+            n_inputs = layers[0]
+            hidden = get_activation(activation)
+            out = get_activation(output_activation, argname="output_activation")
+            dense = [Dense(u, hidden, use_bias) for u in layers[1:-1]] + [Dense(layers[-1], out, use_bias)]
+        else:
+            raise TypeError("layers: mix of sizes and Dense objects; use one or the other")
+        if isinstance(n_inputs, bool) or not isinstance(n_inputs, (int, np.integer)) or n_inputs < 1:
+            raise ValueError(f"n_inputs must be a positive integer, got {n_inputs!r}")
+        self.layers: tuple[Dense, ...] = tuple(dense)
+        self.n_inputs = int(n_inputs)
+        self._slices = self._layout()
+        self.params = np.zeros(self.n_params)
+        self.initialize(init, seed=seed, input_range=input_range)
+
+    # ----------------------------------------------------------------- structure
+    @property
+    def sizes(self) -> list[int]:
+        return [self.n_inputs] + [l.units for l in self.layers]
+
+    @property
+    def n_outputs(self) -> int:
+        return self.layers[-1].units
+
+    @property
+    def activations(self) -> list[Activation]:
+        return [l.activation for l in self.layers]
+
+    @property
+    def n_params(self) -> int:
+        return self._slices[-1][1].stop if self._slices else 0
+
+    def _layout(self):
+        out, pos, d_prev = [], 0, self.n_inputs
+        for layer in self.layers:
+            w = slice(pos, pos + layer.units * d_prev)
+            pos = w.stop
+            b = slice(pos, pos + (layer.units if layer.use_bias else 0))
+            pos = b.stop
+            out.append((w, b))
+            d_prev = layer.units
+        return out
+
+    def param_slices(self) -> list[tuple[slice, slice]]:
+        """For each layer, the slices of vec(W) and b in the flat parameter vector."""
+        return list(self._slices)
+
+    # ----------------------------------------------------------------- parameters
+    def initialize(self, init="glorot_uniform", *, seed=None, input_range=(-1.0, 1.0)) -> "Network":
+        """(Re)draw the parameters in place; returns ``self``."""
+        if isinstance(init, str):
+            if init not in INITIALIZERS:
+                raise ValueError(f"init: unknown initialiser {init!r}; choose one of {', '.join(INITIALIZERS)} "
+                                 "or pass a list of (W, b) arrays")
+            rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+            pairs, rng_in = [], input_range
+            for k, layer in enumerate(self.layers):
+                fan_in = self.sizes[k]
+                W, b = init_layer(init, rng, fan_in, layer.units, layer.activation, rng_in)
+                pairs.append((W, b if layer.use_bias else None))
+                rng_in = layer.activation.output_range
+            self.set_weights(pairs)
+        elif isinstance(init, (list, tuple)):
+            self.set_weights(init)
+        else:
+            raise TypeError("init: give an initialiser name or a list of (W, b) arrays")
+        return self
+
+    def get_weights(self) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """Per layer ``(W, b)`` copies; ``b`` is None for a layer without bias."""
+        out = []
+        for (ws, bs), layer, d_in in zip(self._slices, self.layers, self.sizes):
+            W = self.params[ws].reshape((layer.units, d_in), order="F").copy()
+            out.append((W, self.params[bs].copy() if layer.use_bias else None))
+        return out
+
+    def set_weights(self, pairs) -> None:
+        if len(pairs) != len(self.layers):
+            raise ValueError(f"init: expected {len(self.layers)} (W, b) pairs, got {len(pairs)}")
+        theta = np.zeros(self.n_params)
+        for k, ((ws, bs), layer, pair) in enumerate(zip(self._slices, self.layers, pairs)):
+            W, b = (pair if isinstance(pair, (tuple, list)) and len(pair) == 2 else (pair, None))
+            W = np.asarray(W, dtype=float)
+            if W.shape != (layer.units, self.sizes[k]):
+                raise ValueError(f"init: layer {k} weight has shape {W.shape}, expected {(layer.units, self.sizes[k])}")
+            theta[ws] = W.ravel(order="F")
+            if layer.use_bias:
+                b = np.zeros(layer.units) if b is None else np.asarray(b, dtype=float).ravel()
+                if b.shape != (layer.units,):
+                    raise ValueError(f"init: layer {k} bias has shape {b.shape}, expected ({layer.units},)")
+                theta[bs] = b
+        self.set_params(theta)
+
+    def set_params(self, theta) -> None:
+        theta = np.asarray(theta, dtype=float).ravel()
+        if theta.shape != (self.n_params,):
+            raise ValueError(f"params: expected {self.n_params} values, got {theta.size}")
+        if not np.all(np.isfinite(theta)):
+            raise ValueError("params: contains NaN or inf")
+        self.params = theta.copy()
+
+    def with_params(self, theta) -> "Network":
+        """A copy of this network carrying parameters ``theta``."""
+        net = self.copy()
+        net.set_params(theta)
+        return net
+
+    def copy(self) -> "Network":
+        net = object.__new__(Network)
+        net.layers, net.n_inputs, net._slices = self.layers, self.n_inputs, self._slices
+        net.params = self.params.copy()
+        return net
+
+    # ----------------------------------------------------------------- evaluation
+    def symbolic_weights(self, theta):
+        """Per layer ``(W, b)`` as CasADi expressions of the flat vector ``theta``."""
+        out = []
+        for (ws, bs), layer, d_in in zip(self._slices, self.layers, self.sizes):
+            W = ca.reshape(theta[ws.start:ws.stop], layer.units, d_in)
+            b = theta[bs.start:bs.stop] if layer.use_bias else None
+            out.append((W, b))
+        return out
+
+    @staticmethod
+    def affine(W, b, Z):
+        """W Z + b·1ᵀ for a column batch Z (CasADi)."""
+        A = ca.mtimes(W, Z)
+        return A if b is None else A + ca.repmat(b, 1, Z.shape[1])
+
+    def symbolic_forward(self, theta, Z):
+        """Output columns f_θ(Z) for an input batch ``Z`` of shape ``d0 × n`` (CasADi)."""
+        for (W, b), layer in zip(self.symbolic_weights(theta), self.layers):
+            Z = layer.activation.casadi(self.affine(W, b, Z))
+        return Z
+
+    def forward_states(self, X, params=None) -> list[np.ndarray]:
+        """All layer outputs [z_1, …, z_L] (rows = samples) for inputs ``X``."""
+        from .data import as_inputs
+        Z = as_inputs(X, self.n_inputs, "X")
+        net = self if params is None else self.with_params(params)
+        states = []
+        for (W, b), layer in zip(net.get_weights(), self.layers):
+            A = Z @ W.T if b is None else Z @ W.T + b
+            Z = layer.activation.numpy(A)
+            states.append(Z)
+        return states
+
+    def predict(self, X) -> np.ndarray:
+        """Network output for inputs ``X`` (n_samples × n_inputs) as an (n_samples × n_outputs) array."""
+        return self.forward_states(X)[-1]
+
+    def to_casadi(self, name: str = "net") -> ca.Function:
+        """The trained network as ``casadi.Function(name, [x], [y])`` with x ∈ R^{d0}, y ∈ R^{dL}.
+
+        The weights are embedded as constants, so the Function can be used inside another
+        CasADi problem (MPC, Opti) and differentiated. For a batch use ``f.map(n)`` with
+        inputs as columns.
+        """
+        x = ca.MX.sym("x", self.n_inputs)
+        y = self.symbolic_forward(ca.DM(self.params), x)
+        return ca.Function(name, [x], [y], ["x"], ["y"])
+
+    # ----------------------------------------------------------------- persistence
+    def to_dict(self) -> dict:
+        return {"format": _FORMAT_VERSION, "n_inputs": self.n_inputs,
+                "layers": [{"units": l.units, "activation": l.activation.to_spec(), "use_bias": l.use_bias}
+                           for l in self.layers]}
+
+    def save(self, path) -> Path:
+        """Write architecture and parameters to an ``.npz`` file (exact float64 round trip)."""
+        path = Path(path)
+        if path.suffix != ".npz":
+            path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
+        np.savez(path, architecture=np.array(json.dumps(self.to_dict())), params=self.params)
+        return path
+
+    @classmethod
+    def load(cls, path) -> "Network":
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"path: no saved network at {path}")
+        with np.load(path, allow_pickle=False) as f:
+            arch = json.loads(str(f["architecture"]))
+            params = f["params"].copy()
+        if arch.get("format") != _FORMAT_VERSION:
+            raise ValueError(f"path: unsupported network file format {arch.get('format')!r}")
+        layers = [Dense(d["units"], tuple(d["activation"]) if isinstance(d["activation"], list) else d["activation"],
+                        d["use_bias"]) for d in arch["layers"]]
+        net = cls(layers, n_inputs=arch["n_inputs"], init="glorot_uniform", seed=0)
+        net.set_params(params)
+        return net
+
+    def __repr__(self) -> str:
+        acts = ",".join(str(a) for a in self.activations)
+        return f"Network(sizes={self.sizes}, activations=[{acts}], n_params={self.n_params})"

@@ -1,0 +1,226 @@
+"""``Problem``: network + data + formulation + loss + extra constraints, solved by name.
+
+The problem builds its formulation's NLP once, on construction, so that its symbols —
+the parameters θ (:attr:`Problem.theta`, :meth:`Problem.weights`), the lifted states
+(:attr:`Problem.states`) and the network output at any inputs (:meth:`Problem.output`) —
+can be used to state extra constraints and objective terms::
+
+    prob = nlpnet.Problem(net, X, y)
+    prob.subject_to(prob.output(X_grid) <= 1.0)          # bound the output on a grid
+    prob.subject_to(ca.diff(prob.output(X_grid)) >= 0)   # monotone on a grid
+    prob.add_objective(1e-3 * ca.sumsqr(prob.theta))
+    res = prob.solve("ipopt", max_iter=200)
+
+Every solver reads the same :class:`~nlpnet.nlp.NLP`; a solver that needs another
+formulation (back-propagation needs single shooting) gets it built from the same θ symbol,
+so constraints on weights and outputs carry over.
+"""
+from __future__ import annotations
+
+import time
+
+import casadi as ca
+import numpy as np
+
+from .data import as_inputs, as_targets
+from .formulations import MultipleShooting, SingleShooting, get_formulation
+from .losses import as_regularizers
+from .network import Network
+from .nlp import NLP
+from .result import Status, TrainResult
+
+__all__ = ["Problem"]
+
+
+class Problem:
+    """A training problem. ``X`` is (n_samples, n_inputs) and ``y`` (n_samples, n_outputs);
+    ``X_val``/``y_val`` optional validation data (reported, and used by early stopping);
+    ``formulation`` a name or :class:`~nlpnet.formulations.Formulation`; ``relu``/``leaky_relu``
+    /``epsilon`` are passed to ``multiple_shooting``; ``regularizer`` one or a list of
+    :class:`~nlpnet.losses.Regularizer`."""
+
+    def __init__(self, network: Network, X, y, *, formulation="multiple_shooting", relu=None,
+                 leaky_relu=None, epsilon=None, regularizer=None, X_val=None, y_val=None):
+        if not isinstance(network, Network):
+            raise TypeError(f"network: expected nlpnet.Network, got {type(network).__name__}")
+        self.network = network.copy()
+        self.X = as_inputs(X, network.n_inputs, "X")
+        self.y = as_targets(y, network.n_outputs, self.X.shape[0], "y")
+        if (X_val is None) != (y_val is None):
+            raise ValueError("X_val, y_val: give both or neither")
+        self.X_val = None if X_val is None else as_inputs(X_val, network.n_inputs, "X_val")
+        self.y_val = None if y_val is None else as_targets(y_val, network.n_outputs, self.X_val.shape[0], "y_val")
+        kw = {k: v for k, v in (("relu", relu), ("leaky_relu", leaky_relu), ("epsilon", epsilon)) if v is not None}
+        if kw and formulation != "multiple_shooting":
+            raise ValueError(f"{', '.join(kw)}: apply only to formulation='multiple_shooting'")
+        self.formulation = get_formulation(formulation, **kw)
+        self.regularizers = as_regularizers(regularizer)
+        self.theta = ca.SX.sym("theta", network.n_params)
+        self._nlps = {self.formulation.name: self.formulation.build(network, self.X, self.y,
+                                                                    self.regularizers, self.theta)}
+        self._g, self._lbg, self._ubg, self._f_extra = [], [], [], None
+
+    # ---------------------------------------------------------------- symbols
+    @property
+    def nlp(self) -> NLP:
+        """The problem's own NLP, with extra constraints and objective terms included."""
+        return self.nlp_for(self.formulation.name)
+
+    def nlp_for(self, formulation: str) -> NLP:
+        """The NLP in ``formulation`` (built from the same θ on first use), with extras."""
+        if formulation not in self._nlps:
+            form = SingleShooting() if formulation == "single_shooting" else get_formulation(formulation)
+            self._nlps[formulation] = form.build(self.network, self.X, self.y, self.regularizers, self.theta)
+        base = self._nlps[formulation]
+        g = ca.vertcat(*self._g) if self._g else ca.SX(0, 1)
+        if formulation != self.formulation.name and self._depends_on_states(g, self._f_extra):
+            raise ValueError(f"subject_to: the extra constraints or objective use lifted states, which do not exist "
+                             f"in the {formulation} formulation this solver needs; state them on weights or outputs")
+        lb = np.concatenate(self._lbg) if self._lbg else np.zeros(0)
+        ub = np.concatenate(self._ubg) if self._ubg else np.zeros(0)
+        return base.with_extras(g, lb, ub, self._f_extra)
+
+    def _depends_on_states(self, g, f) -> bool:
+        own = self._nlps[self.formulation.name]
+        states = own.x[int(own.layout.weight_idx.size):]
+        if states.numel() == 0:
+            return False
+        return any(e is not None and e.numel() and ca.depends_on(e, states) for e in (g, f))
+
+    def weights(self) -> list:
+        """Per layer ``(W, b)`` as CasADi SX expressions (b is None without bias)."""
+        return self.network.symbolic_weights(self.theta)
+
+    @property
+    def states(self) -> dict[str, ca.SX]:
+        """Lifted states by name (``"z1"``, ``"z2"``, …; ``"u1"``/``"v1"`` for leaky ReLU
+        complementarity), each an (n_samples × width) SX matrix. Multiple shooting only."""
+        if not isinstance(self.formulation, MultipleShooting):
+            raise AttributeError("states: only the multiple_shooting formulation has state variables")
+        return MultipleShooting.state_symbols(self._nlps[self.formulation.name])
+
+    def output(self, X) -> ca.SX:
+        """The network output at inputs ``X`` (n × n_inputs) as an (n × n_outputs) SX in θ."""
+        Xv = as_inputs(X, self.network.n_inputs, "X")
+        return self.network.symbolic_forward(self.theta, ca.DM(Xv.T)).T
+
+    # ---------------------------------------------------------------- extras
+    def subject_to(self, constraint=None, *, lower=None, upper=None) -> "Problem":
+        """Add constraints: a comparison (``expr <= c``, ``expr >= c``, ``expr == c``) of SX
+        expressions built from this problem's symbols, or ``expr`` with ``lower``/``upper``."""
+        if constraint is None:
+            raise TypeError("subject_to: give a comparison such as prob.output(X) <= 1, or expr with lower=/upper=")
+        expr = self._as_sx(constraint, "constraint")
+        if lower is None and upper is None:
+            g, lb, ub = _split_comparison(expr)
+        else:
+            g = ca.vec(expr)
+            n = g.numel()
+            lb = np.broadcast_to(np.asarray(-np.inf if lower is None else lower, float), (n,)).copy()
+            ub = np.broadcast_to(np.asarray(np.inf if upper is None else upper, float), (n,)).copy()
+            if np.any(lb > ub):
+                raise ValueError("lower/upper: some lower bounds exceed their upper bounds")
+        self._check_symbols(g, "constraint")
+        self._g.append(g)
+        self._lbg.append(lb)
+        self._ubg.append(ub)
+        return self
+
+    def add_objective(self, term) -> "Problem":
+        """Add a scalar SX term (in this problem's symbols) to the objective."""
+        term = self._as_sx(term, "term")
+        if term.numel() != 1:
+            raise ValueError(f"term: objective terms must be scalar, got shape {term.shape}")
+        self._check_symbols(term, "term")
+        self._f_extra = term if self._f_extra is None else self._f_extra + term
+        return self
+
+    @staticmethod
+    def _as_sx(e, name):
+        if isinstance(e, ca.SX):
+            return e
+        if isinstance(e, ca.MX):
+            raise TypeError(f"{name}: MX expressions are not supported; build it from prob.theta, prob.states or "
+                            "prob.output(X), which are SX")
+        if isinstance(e, (bool, np.bool_)):
+            raise TypeError(f"{name}: got a plain bool; the comparison did not involve any problem symbol")
+        raise TypeError(f"{name}: expected a CasADi SX expression, got {type(e).__name__}")
+
+    def _check_symbols(self, e, name):
+        own = self._nlps[self.formulation.name]
+        try:
+            ca.Function("check", [own.x], [e])
+        except RuntimeError:
+            raise ValueError(f"{name}: uses symbols that are not this problem's; build it from prob.theta, "
+                             "prob.weights(), prob.states or prob.output(X)") from None
+
+    # ---------------------------------------------------------------- solving
+    def solve(self, solver: str = "ipopt", options=None, **kwargs) -> TrainResult:
+        """Train with ``solver`` (see :func:`nlpnet.solvers.available_solvers`). Options come as a
+        dataclass, a dict, or keyword arguments; they are checked before anything runs. Never
+        raises because the solver failed: the returned result carries the status."""
+        from .options import resolve_options
+        from .solvers import get_solver
+        spec = get_solver(solver)
+        opts = resolve_options(spec.options, options, kwargs, spec.name)
+        formulation = spec.formulation or self.formulation.name
+        if spec.requires and self.formulation.name not in spec.requires:
+            raise ValueError(f"solver: {spec.name!r} solves the {' or '.join(spec.requires)} formulation; "
+                             f"build the Problem with formulation={spec.requires[0]!r}")
+        nlp = self.nlp_for(formulation)
+        spec.check(self, nlp, opts)
+        t0 = time.perf_counter()
+        try:
+            return spec.run(self, nlp, opts)
+        except KeyboardInterrupt:
+            return self.result_from(nlp, nlp.x0, Status.USER_STOP, "interrupted by the user", spec.name,
+                                    iterations=0, wall_time=time.perf_counter() - t0)
+        except Exception as exc:  # a back-end failure must not end the caller's run
+            return self.result_from(nlp, nlp.x0, Status.FAILED, f"{type(exc).__name__}: {exc}", spec.name,
+                                    iterations=0, wall_time=time.perf_counter() - t0)
+
+    def mse(self, network: Network, X=None, y=None) -> float:
+        X = self.X if X is None else X
+        y = self.y if y is None else y
+        return float(np.mean(np.sum((network.predict(X) - y) ** 2, axis=1)))
+
+    def result_from(self, nlp: NLP, x, status: Status, message: str, solver: str, *, iterations: int,
+                    wall_time: float, history=None, raw_status: str = "", stats=None, p=None) -> TrainResult:
+        """Assemble a :class:`TrainResult` from a solution vector of ``nlp``."""
+        x = np.asarray(x, dtype=float).ravel()
+        form = self.formulation if nlp.formulation == self.formulation.name else SingleShooting()
+        un = form.unpack(nlp, x)
+        if not np.all(np.isfinite(un.params)):
+            un.params, status = self.network.params.copy(), Status.NUMERICAL_ERROR
+            message += " (non-finite parameters; the initial network is returned)"
+        net = self.network.with_params(un.params)
+        fns = nlp.functions()
+        p = nlp.p0 if p is None else p
+        obj = float(fns["f"](x, p))
+        from .result import History
+        return TrainResult(
+            status=status, message=message, network=net, solver=solver, formulation=nlp.formulation,
+            train_loss=self.mse(net), val_loss=None if self.X_val is None else self.mse(net, self.X_val, self.y_val),
+            iterations=int(iterations), wall_time=float(wall_time), history=history or History(),
+            objective=obj if np.isfinite(obj) else None, constraint_violation=nlp.constraint_violation(x, p),
+            raw_status=raw_status, x=x, states=un.states, stats=stats or {})
+
+
+def _split_comparison(expr):
+    """Turn an elementwise comparison SX into rows g with bounds (lb ≤ g ≤ ub)."""
+    rows, lb, ub = [], [], []
+    for i in range(expr.numel()):
+        e = expr[i]
+        op = e.op()
+        if op in (ca.OP_LE, ca.OP_LT):
+            rows.append(e.dep(0) - e.dep(1))
+            lb.append(-np.inf)
+            ub.append(0.0)
+        elif op == ca.OP_EQ:
+            rows.append(e.dep(0) - e.dep(1))
+            lb.append(0.0)
+            ub.append(0.0)
+        else:
+            raise TypeError("constraint: expected a comparison such as prob.output(X) <= 1 (use <=, >= or ==), "
+                            "or pass an expression with lower=/upper=")
+    return ca.vertcat(*rows), np.array(lb), np.array(ub)
