@@ -6,9 +6,10 @@ Each activation ``σ`` knows three things:
 * ``numpy(a)`` — the same function on arrays, for fast prediction;
 * ``derivative(a)`` — σ'(a) on arrays, used by structure-exploiting solvers and tests.
 
-ReLU and leaky ReLU are not differentiable at 0; their generalized derivative
-1[a > 0] (resp. α + (1 − α)·1[a > 0]) is the one CasADi's ``fmax`` uses, so the
-symbolic and NumPy derivatives agree.
+ReLU and leaky ReLU are not differentiable at 0. ``derivative`` returns the generalized
+derivative 1[a > 0] (resp. α + (1 − α)·1[a > 0]); CasADi's ``fmax`` agrees with it for
+a ≠ 0 but gives the midpoint 1/2 (resp. (1 + α)/2) at a = 0 exactly, which is also an
+element of the Clarke generalized derivative.
 
 ``kind`` tells the formulations how the activation may be lifted: ``"smooth"``
 activations become equality constraints z = σ(a); ``"relu"`` and ``"leaky_relu"``

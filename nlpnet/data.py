@@ -28,7 +28,7 @@ def _as_2d(a, name: str) -> np.ndarray:
     if a is None:
         raise TypeError(f"{name}: expected an array, got None")
     try:
-        arr = np.asarray(a, dtype=float)
+        arr = np.array(a, dtype=float)  # a copy: later changes to the caller's array must not leak in
     except (TypeError, ValueError):
         raise TypeError(f"{name}: expected a numeric array, got {type(a).__name__}") from None
     if arr.ndim == 1:
@@ -55,11 +55,11 @@ def as_inputs(X, n_inputs: int | None = None, name: str = "X") -> np.ndarray:
     return arr
 
 
-def as_targets(y, n_outputs: int, n_samples: int, name: str = "y") -> np.ndarray:
-    """Validate targets as a float64 ``(n_samples, n_outputs)`` array matching the inputs."""
+def as_targets(y, n_outputs: int, n_samples: int, name: str = "y", x_name: str = "X") -> np.ndarray:
+    """Validate targets as a float64 ``(n_samples, n_outputs)`` array matching the inputs ``x_name``."""
     arr = _as_2d(y, name)
     if arr.shape[0] != n_samples:
-        raise ValueError(f"{name}: has {arr.shape[0]} sample(s) but X has {n_samples}; samples must be rows")
+        raise ValueError(f"{name}: has {arr.shape[0]} sample(s) but {x_name} has {n_samples}; samples must be rows")
     if arr.shape[1] != n_outputs:
         raise ValueError(f"{name}: has {arr.shape[1]} column(s) but the network has {n_outputs} output(s)")
     return arr

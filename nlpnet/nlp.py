@@ -65,7 +65,20 @@ class NLP:
     x0: np.ndarray
     layout: BlockLayout
     formulation: str
-    complementarity_idx: np.ndarray = field(default_factory=lambda: _idx([]))  # rows of g: z∘(z−a) ≤ ε
+    complementarity_idx: np.ndarray = field(default_factory=lambda: _idx([]))  # rows of g: z∘(z−a) − ε ≤ 0
+    # one row per pair 0 ≤ A ⊥ B ≥ 0, same order as complementarity_idx: indices of A and B into [x; g]
+    complementarity_pairs: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
+    cache: dict = field(default_factory=dict, compare=False, repr=False)  # derivative Functions built once
+
+    def hessian_of_lagrangian(self) -> ca.Function:
+        """``nlp_hess_l(x, p, lam_f, lam_g)`` → upper triangle of ∇²ₓ(λ_f f + λ_gᵀ g), built
+        once per NLP (its symbolic construction dominates solver set-up on large problems)."""
+        if "hess_lag" not in self.cache:
+            lam_f, lam_g = ca.SX.sym("lam_f"), ca.SX.sym("lam_g", self.n_g)
+            H = ca.triu(ca.hessian(lam_f * self.f + ca.dot(lam_g, self.g), self.x)[0])
+            self.cache["hess_lag"] = ca.Function("nlp_hess_l", [self.x, self.p, lam_f, lam_g], [H],
+                                                 ["x", "p", "lam_f", "lam_g"], ["triu_hess_gamma_x_x"])
+        return self.cache["hess_lag"]
 
     @property
     def n_x(self) -> int:
@@ -108,7 +121,7 @@ class NLP:
         n0 = self.n_g
         g = ca.vertcat(self.g, g_extra)
         f_rest = self.f_rest if f_extra is None else self.f_rest + f_extra
-        return replace(self, g=g, f=ca.dot(self.residual, self.residual) + f_rest, f_rest=f_rest,
+        return replace(self, g=g, f=ca.dot(self.residual, self.residual) + f_rest, f_rest=f_rest, cache={},
                        lbg=np.concatenate([self.lbg, lbg_extra]), ubg=np.concatenate([self.ubg, ubg_extra]),
                        layout=self.layout.with_extra_g(np.arange(n0, n0 + g_extra.numel())))
 

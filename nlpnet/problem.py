@@ -49,7 +49,8 @@ class Problem:
         if (X_val is None) != (y_val is None):
             raise ValueError("X_val, y_val: give both or neither")
         self.X_val = None if X_val is None else as_inputs(X_val, network.n_inputs, "X_val")
-        self.y_val = None if y_val is None else as_targets(y_val, network.n_outputs, self.X_val.shape[0], "y_val")
+        self.y_val = None if y_val is None else as_targets(y_val, network.n_outputs, self.X_val.shape[0], "y_val",
+                                                          "X_val")
         kw = {k: v for k, v in (("relu", relu), ("leaky_relu", leaky_relu), ("epsilon", epsilon)) if v is not None}
         if kw and formulation != "multiple_shooting":
             raise ValueError(f"{', '.join(kw)}: apply only to formulation='multiple_shooting'")
@@ -59,6 +60,7 @@ class Problem:
         self._nlps = {self.formulation.name: self.formulation.build(network, self.X, self.y,
                                                                     self.regularizers, self.theta)}
         self._g, self._lbg, self._ubg, self._f_extra = [], [], [], None
+        self._assembled: dict[str, NLP] = {}  # NLPs with extras, reset when extras change
 
     # ---------------------------------------------------------------- symbols
     @property
@@ -71,6 +73,8 @@ class Problem:
         if formulation not in self._nlps:
             form = SingleShooting() if formulation == "single_shooting" else get_formulation(formulation)
             self._nlps[formulation] = form.build(self.network, self.X, self.y, self.regularizers, self.theta)
+        if formulation in self._assembled:
+            return self._assembled[formulation]
         base = self._nlps[formulation]
         g = ca.vertcat(*self._g) if self._g else ca.SX(0, 1)
         if formulation != self.formulation.name and self._depends_on_states(g, self._f_extra):
@@ -78,7 +82,8 @@ class Problem:
                              f"in the {formulation} formulation this solver needs; state them on weights or outputs")
         lb = np.concatenate(self._lbg) if self._lbg else np.zeros(0)
         ub = np.concatenate(self._ubg) if self._ubg else np.zeros(0)
-        return base.with_extras(g, lb, ub, self._f_extra)
+        self._assembled[formulation] = base.with_extras(g, lb, ub, self._f_extra)
+        return self._assembled[formulation]
 
     def _depends_on_states(self, g, f) -> bool:
         own = self._nlps[self.formulation.name]
@@ -124,6 +129,7 @@ class Problem:
         self._g.append(g)
         self._lbg.append(lb)
         self._ubg.append(ub)
+        self._assembled.clear()
         return self
 
     def add_objective(self, term) -> "Problem":
@@ -133,6 +139,7 @@ class Problem:
             raise ValueError(f"term: objective terms must be scalar, got shape {term.shape}")
         self._check_symbols(term, "term")
         self._f_extra = term if self._f_extra is None else self._f_extra + term
+        self._assembled.clear()
         return self
 
     @staticmethod

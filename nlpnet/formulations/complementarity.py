@@ -12,6 +12,10 @@ per-sample state blocks it adds, its constraint rows with bounds, and the next l
                     |z − max(a, 0)| ≤ √ε.
 * ``leaky_relu``    states u (pre-activation), v;  u − a = 0,  v − u ≥ 0,  v − αu ≥ 0,
                     (v − u) ∘ (v − αu) ≤ ε, which for ε = 0 means v = max(u, αu).
+
+Each complementarity pair 0 ≤ A ⊥ B ≥ 0 is also recorded by its two sides (``pairs``), so
+a solver can fix a *branch* (A = 0 or B = 0 per pair) by changing bounds only: the branch
+NLP is smooth and regular, and its solutions satisfy complementarity exactly.
 """
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ class LayerLift:
     comp_rows: np.ndarray   # row numbers (within this layer's m) of z∘(z−a) ≤ ε
     output: ca.SX           # next layer's input, (d × N)
     start: callable = field(repr=False, default=None)  # A (N × d) numpy pre-activation → list of state arrays
+    pairs: np.ndarray = None  # (d, 4): per unit the two sides (kind, local index); kind 0 = state, 1 = row
 
 
 STATE_WIDTH = {"equality": 1, "relu": 1, "leaky_relu": 2}  # state blocks per unit
@@ -56,9 +61,11 @@ def lift_layer(rule: str, act, A, syms, eps) -> LayerLift:
     if rule == "relu":
         z = syms("z", d)
         rows = ca.vertcat(z - A, z * (z - A) - eps)
+        units = np.arange(d)
         return LayerLift(states=[("z", d, zeros, inf)], rows=rows,
                          lbg=np.concatenate([zeros, -inf]), ubg=np.concatenate([inf, np.full(d, 0.0)]),
                          comp_rows=np.arange(d, 2 * d), output=z,
+                         pairs=np.stack([0 * units, units, 0 * units + 1, units], axis=1),
                          start=lambda a: [np.maximum(a, 0.0)])
     if rule == "leaky_relu":
         alpha = act.alpha
@@ -68,5 +75,7 @@ def lift_layer(rule: str, act, A, syms, eps) -> LayerLift:
                          lbg=np.concatenate([zeros, zeros, zeros, -inf]),
                          ubg=np.concatenate([zeros, inf, inf, np.full(d, 0.0)]),
                          comp_rows=np.arange(3 * d, 4 * d), output=v,
+                         pairs=np.stack([np.ones(d, int), d + np.arange(d), np.ones(d, int), 2 * d + np.arange(d)],
+                                        axis=1),
                          start=lambda a: [a.copy(), np.maximum(a, alpha * a)])
     raise ValueError(f"unknown lifting rule {rule!r}")

@@ -66,11 +66,17 @@ class MultipleShooting(Formulation):
             names.append((name, layer, d))
             return S[r0:r0 + d, :]
 
-        Z, rows, lbg, ubg, comp, lbx, ubx, lifts = ca.DM(X.T), [], [], [], [], [], [], []
+        Z, rows, lbg, ubg, comp, lbx, ubx, lifts, pairs = ca.DM(X.T), [], [], [], [], [], [], [], []
         m = 0
         for k, ((W, b), layer, rule) in enumerate(zip(network.symbolic_weights(theta), network.layers, rules)):
+            s0 = cursor[0]
             lift = lift_layer(rule, layer.activation, network.affine(W, b, Z),
                               lambda name, d, k=k: take(name, d, k), eps)
+            if lift.pairs is not None:  # local (kind, index) → offsets within the sample's block
+                pr = lift.pairs.copy()
+                pr[:, 1] += np.where(pr[:, 0] == 0, s0, m)
+                pr[:, 3] += np.where(pr[:, 2] == 0, s0, m)
+                pairs.append(pr)
             rows.append(lift.rows)
             lbg.append(lift.lbg)
             ubg.append(lift.ubg)
@@ -99,6 +105,14 @@ class MultipleShooting(Formulation):
             residual_idx=np.arange(n * d_out).reshape(n, d_out),
             state_names=tuple(names))
         x0 = np.concatenate([network.params, self._start(network, X, lifts).ravel(order="F")])
+        n_x = n_th + n * n_s
+        comp_pairs = np.zeros((0, 2), dtype=np.int64)
+        if pairs:  # sides as indices into [x; g]
+            pr = np.concatenate(pairs)
+            j = np.arange(n)[:, None]
+            side = [np.where(pr[None, :, c] == 0, n_th + j * n_s + pr[None, :, c + 1], n_x + j * m + pr[None, :, c + 1])
+                    for c in (0, 2)]
+            comp_pairs = np.stack([side[0].ravel(), side[1].ravel()], axis=1).astype(np.int64)
         return NLP(
             x=x, f=ca.dot(F, F), g=ca.vec(G), residual=F, f_rest=ca.SX(0),
             p=eps if eps is not None else ca.SX(0, 1),
@@ -107,7 +121,8 @@ class MultipleShooting(Formulation):
             ubx=np.concatenate([inf, np.tile(per_sample_ubx, n)]),
             lbg=np.tile(lbg_col, n), ubg=np.tile(ubg_col, n), x0=x0, layout=layout,
             formulation=self.name,
-            complementarity_idx=(np.arange(n)[:, None] * m + comp_local[None, :]).ravel())
+            complementarity_idx=(np.arange(n)[:, None] * m + comp_local[None, :]).ravel(),
+            complementarity_pairs=comp_pairs)
 
     @staticmethod
     def _start(network, X, lifts) -> np.ndarray:

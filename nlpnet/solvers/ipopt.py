@@ -67,6 +67,9 @@ class IpoptOptions:
                 "amf", "scotch", "pord", "qamd", "auto" (MUMPS's own choice).
     linear_solver: IPOPT linear solver ("mumps"; HSL solvers if your IPOPT has them).
     homotopy:   relaxation values ε for complementarity formulations, solved in turn.
+    polish:     after the homotopy, fix each complementarity pair's branch and solve the
+                (regular) branch NLP, so complementarity holds exactly.
+    warm_mu_init: IPOPT's initial barrier parameter for warm-started stages.
     hessian:    "exact" or "limited-memory" (L-BFGS approximation inside IPOPT).
     verbose:    print IPOPT's iteration log.
     ipopt:      extra IPOPT options passed through verbatim (checked against IPOPT first).
@@ -77,7 +80,9 @@ class IpoptOptions:
     tol: float = 1e-8
     ordering: str = "metis"
     linear_solver: str = "mumps"
-    homotopy: tuple = (1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12)
+    homotopy: tuple = (1e-2, 1e-4)
+    polish: bool = True
+    warm_mu_init: float = 1e-6
     hessian: str = "exact"
     verbose: bool = False
     ipopt: dict = field(default_factory=dict)
@@ -86,6 +91,7 @@ class IpoptOptions:
         check_int("max_iter", self.max_iter, 0)
         check_positive("max_time", self.max_time, allow_none=True)
         check_positive("tol", self.tol)
+        check_positive("warm_mu_init", self.warm_mu_init)
         if self.ordering not in ORDERINGS:
             raise ValueError(f"ordering: must be one of {', '.join(ORDERINGS)}, got {self.ordering!r}")
         if self.hessian not in ("exact", "limited-memory"):
@@ -174,29 +180,61 @@ class _Recorder(ca.Callback):
         return [0]
 
 
+def branch_bounds(nlp, x, p):
+    """Bounds of the branch NLP at ``x``: for each pair 0 ≤ A ⊥ B ≥ 0 the smaller side is
+    fixed to 0 (its upper bound set to 0) and the product row is dropped. The branch NLP
+    is smooth and satisfies LICQ generically; its solutions satisfy A∘B = 0 exactly."""
+    g = np.asarray(ca.Function("g", [nlp.x, nlp.p], [nlp.g])(x, p)).ravel()
+    v = np.concatenate([x, g])
+    A, B = nlp.complementarity_pairs[:, 0], nlp.complementarity_pairs[:, 1]
+    fixed = np.where(v[A] <= v[B], A, B)
+    ubx, ubg = nlp.ubx.copy(), nlp.ubg.copy()
+    ubx[fixed[fixed < nlp.n_x]] = 0.0
+    ubg[fixed[fixed >= nlp.n_x] - nlp.n_x] = 0.0
+    ubg[nlp.complementarity_idx] = np.inf
+    return nlp.lbx, ubx, nlp.lbg, ubg
+
+
 def solve_ipopt(problem, nlp, opts: IpoptOptions):
     t0 = time.perf_counter()
-    stages = opts.homotopy if nlp.has_complementarity else (None,)
+    comp = nlp.has_complementarity
+    stages = list(opts.homotopy) if comp else [None]
+    if comp and opts.polish:
+        stages.append("branch")
     history, x, lam_x, lam_g = History(), nlp.x0.copy(), None, None
     iters, raw, p = 0, "Maximum_Iterations_Exceeded", nlp.p0
     base = opts.base_options()
     stats = {"stages": []}
-    for k, eps in enumerate(stages):
+    for k, stage in enumerate(stages):
         left_iter = opts.max_iter - iters
         left_time = None if opts.max_time is None else opts.max_time - (time.perf_counter() - t0)
-        if left_iter <= 0 and k > 0 or (left_time is not None and left_time <= 0):
+        # a budget used up between stages ends the homotopy early: report that limit, not the
+        # previous stage's success (and not MAX_ITER when it was the time that ran out)
+        if left_time is not None and left_time <= 0:
+            raw = "Maximum_WallTime_Exceeded"
             break
-        p = nlp.p0 if eps is None else np.array([eps])
+        if left_iter <= 0 and k > 0:
+            raw = "Maximum_Iterations_Exceeded"
+            break
+        warm = k > 0
         ip = dict(base, max_iter=max(left_iter, 0))
         if left_time is not None:
             ip["max_wall_time"] = float(left_time)
-        if k > 0:  # warm start from the previous stage's primal-dual point
+        if warm:  # continue from the previous stage's primal-dual point
             ip.update(warm_start_init_point="yes", warm_start_bound_push=1e-9, warm_start_mult_bound_push=1e-9,
-                      mu_init=1e-6)
+                      mu_init=opts.warm_mu_init)
         rec = _Recorder(nlp, p, history, k, t0)
-        solver = ca.nlpsol("ipopt", "ipopt", nlp.as_dict(),
-                           {"ipopt": ip, "print_time": False, "iteration_callback": rec})
-        args = dict(x0=x, p=p, lbx=nlp.lbx, ubx=nlp.ubx, lbg=nlp.lbg, ubg=nlp.ubg)
+        sopts = {"ipopt": ip, "print_time": False, "iteration_callback": rec}
+        if opts.hessian == "exact":
+            sopts["hess_lag"] = nlp.hessian_of_lagrangian()
+        solver = ca.nlpsol("ipopt", "ipopt", nlp.as_dict(), sopts)
+        if stage == "branch":
+            lbx, ubx, lbg, ubg = branch_bounds(nlp, x, p)
+        else:
+            p = nlp.p0 if stage is None else np.array([stage])
+            lbx, ubx, lbg, ubg = nlp.lbx, nlp.ubx, nlp.lbg, nlp.ubg
+        rec.eps = float(p[0]) if len(p) else None
+        args = dict(x0=x, p=p, lbx=lbx, ubx=ubx, lbg=lbg, ubg=ubg)
         if lam_x is not None:
             args.update(lam_x0=lam_x, lam_g0=lam_g)
         sol = solver(**args)
@@ -204,7 +242,7 @@ def solve_ipopt(problem, nlp, opts: IpoptOptions):
         raw = st.get("return_status", "Unknown")
         n_it = int(st.get("iter_count", 0))
         iters += n_it
-        stats["stages"].append({"epsilon": eps, "status": raw, "iterations": n_it})
+        stats["stages"].append({"stage": stage, "status": raw, "iterations": n_it})
         x_new = np.asarray(sol["x"]).ravel()
         if not np.all(np.isfinite(x_new)):
             break
@@ -226,9 +264,10 @@ def _message(raw, iters, stages, done) -> str:
         Status.MAX_TIME: "stopped at the time limit",
     }.get(IPOPT_STATUS.get(raw, Status.FAILED), f"IPOPT stopped: {raw}")
     hom = ""
-    if stages != (None,):
-        hom = f"; complementarity homotopy reached ε = {done[-1]['epsilon']:g} ({len(done)}/{len(stages)} stages)" \
-            if done else ""
+    if stages != [None] and done:
+        last = done[-1]["stage"]
+        where = "the branch NLP" if last == "branch" else f"ε = {last:g}"
+        hom = f"; complementarity: {len(done)}/{len(stages)} stages, last {where}"
     return f"{text} after {iters} iterations{hom}"
 
 

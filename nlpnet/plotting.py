@@ -1,0 +1,113 @@
+"""Plots used by the experiments: fits, training curves, Jacobian sparsity, histograms,
+performance profiles. Every function draws on a given (or new) matplotlib Axes and returns
+it; saving is the caller's business. The non-interactive Agg backend is selected when no
+display is available, so experiments run headless."""
+from __future__ import annotations
+
+import os
+
+import matplotlib
+
+if not os.environ.get("DISPLAY") and not os.environ.get("MPLBACKEND"):
+    matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+__all__ = ["plot_fit", "plot_history", "plot_sparsity", "plot_histogram", "plot_performance_profile", "save"]
+
+
+def _ax(ax):
+    return plt.subplots(figsize=(6, 4))[1] if ax is None else ax
+
+
+def plot_fit(network, X_train, y_train, X_test=None, y_test=None, truth=None, ax=None, label="network",
+             grid=None):
+    """A 1-input network's output on a fine grid with the data (and the noise-free truth)."""
+    ax = _ax(ax)
+    lo = min(X_train.min(), X_test.min() if X_test is not None else np.inf)
+    hi = max(X_train.max(), X_test.max() if X_test is not None else -np.inf)
+    xs = np.linspace(lo, hi, 400).reshape(-1, 1) if grid is None else grid
+    if truth is not None:
+        ax.plot(xs, truth(xs), "b-", lw=1.5, label="truth")
+    ax.plot(xs, network.predict(xs), "r-", lw=1.5, label=label)
+    ax.plot(X_train, y_train, "k+", ms=8, label="training data")
+    if X_test is not None:
+        ax.plot(X_test, y_test, "rx", ms=7, label="test data")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_history(history, key="objective", ax=None, x="iteration", label=None, logy=True):
+    """One history column against iterations (or ``x="time"``)."""
+    ax = _ax(ax)
+    vals = history[key]
+    xs = np.arange(len(vals)) if x == "iteration" else history[x]
+    (ax.semilogy if logy else ax.plot)(xs, vals, label=label or key)
+    ax.set_xlabel(x)
+    ax.set_ylabel(key)
+    ax.grid(True, which="both", alpha=0.3)
+    return ax
+
+
+def plot_sparsity(sparsity, ax=None, title=None, markersize=3):
+    """Spy plot of a ``casadi.Sparsity`` (or a 2-D array's nonzeros)."""
+    ax = _ax(ax)
+    if hasattr(sparsity, "get_triplet"):
+        rows, cols = sparsity.get_triplet()
+        shape = sparsity.shape
+    else:
+        rows, cols = np.nonzero(np.asarray(sparsity))
+        shape = np.shape(sparsity)
+    ax.plot(cols, rows, "s", ms=markersize, color="k")
+    ax.set_xlim(-0.5, shape[1] - 0.5)
+    ax.set_ylim(shape[0] - 0.5, -0.5)
+    ax.set_aspect("equal")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_histogram(values, ax=None, bins=30, label=None, log=True):
+    """Histogram of final losses (log-spaced bins by default: the distributions are bimodal)."""
+    ax = _ax(ax)
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v) & (v > 0)] if log else v[np.isfinite(v)]
+    if v.size:
+        edges = np.logspace(np.log10(v.min()), np.log10(v.max()) + 1e-9, bins) if log else bins
+        ax.hist(v, bins=edges, alpha=0.6, label=label)
+        if log:
+            ax.set_xscale("log")
+    ax.set_xlabel("final training MSE")
+    ax.set_ylabel("runs")
+    return ax
+
+
+def plot_performance_profile(costs: dict, ax=None, tau_max=None):
+    """Dolan–Moré profile: for each method the share of problems solved within a factor τ of
+    the best method. ``costs`` maps method → array over problems (inf = not solved)."""
+    ax = _ax(ax)
+    names = list(costs)
+    C = np.array([np.asarray(costs[n], float) for n in names])
+    best = np.min(C, axis=0)
+    ok = np.isfinite(best) & (best > 0)
+    R = C[:, ok] / best[ok]
+    finite = R[np.isfinite(R)]
+    top = tau_max or (max(2.0, float(finite.max()) * 1.1) if finite.size else 2.0)
+    taus = np.logspace(0, np.log10(top), 200)
+    for name, r in zip(names, R):
+        ax.step(taus, [(r <= t).mean() for t in taus], where="post", label=name)
+    ax.set_xscale("log")
+    ax.set_xlabel("τ (cost relative to the best)")
+    ax.set_ylabel("share of problems")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def save(ax_or_fig, path) -> None:
+    fig = ax_or_fig.figure if hasattr(ax_or_fig, "figure") and not hasattr(ax_or_fig, "savefig") else ax_or_fig
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
