@@ -70,6 +70,8 @@ class IpoptOptions:
     polish:     after the homotopy, fix each complementarity pair's branch and solve the
                 (regular) branch NLP, so complementarity holds exactly.
     warm_mu_init: IPOPT's initial barrier parameter for warm-started stages.
+    stage_tol:  IPOPT tolerance of the relaxed homotopy stages when ``polish`` is on: they
+                only have to identify the active branch, the branch NLP is solved to ``tol``.
     hessian:    "exact" or "limited-memory" (L-BFGS approximation inside IPOPT).
     verbose:    print IPOPT's iteration log.
     ipopt:      extra IPOPT options passed through verbatim (checked against IPOPT first).
@@ -83,6 +85,7 @@ class IpoptOptions:
     homotopy: tuple = (1e-2, 1e-4)
     polish: bool = True
     warm_mu_init: float = 1e-6
+    stage_tol: float = 1e-4
     hessian: str = "exact"
     verbose: bool = False
     ipopt: dict = field(default_factory=dict)
@@ -92,6 +95,7 @@ class IpoptOptions:
         check_positive("max_time", self.max_time, allow_none=True)
         check_positive("tol", self.tol)
         check_positive("warm_mu_init", self.warm_mu_init)
+        check_positive("stage_tol", self.stage_tol)
         if self.ordering not in ORDERINGS:
             raise ValueError(f"ordering: must be one of {', '.join(ORDERINGS)}, got {self.ordering!r}")
         if self.hessian not in ("exact", "limited-memory"):
@@ -218,6 +222,8 @@ def solve_ipopt(problem, nlp, opts: IpoptOptions):
             break
         warm = k > 0
         ip = dict(base, max_iter=max(left_iter, 0))
+        if opts.polish and stage not in (None, "branch"):
+            ip["tol"] = max(opts.stage_tol, opts.tol)
         if left_time is not None:
             ip["max_wall_time"] = float(left_time)
         if warm:  # continue from the previous stage's primal-dual point
