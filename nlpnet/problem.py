@@ -189,7 +189,8 @@ class Problem:
     def mse(self, network: Network, X=None, y=None) -> float:
         X = self.X if X is None else X
         y = self.y if y is None else y
-        return float(np.mean(np.sum((network.predict(X) - y) ** 2, axis=1)))
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverged network reports inf, not a warning
+            return float(np.mean(np.sum((network.predict(X) - y) ** 2, axis=1)))
 
     def result_from(self, nlp: NLP, x, status: Status, message: str, solver: str, *, iterations: int,
                     wall_time: float, history=None, raw_status: str = "", stats=None, p=None) -> TrainResult:
