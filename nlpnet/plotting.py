@@ -39,12 +39,24 @@ def plot_fit(network, X_train, y_train, X_test=None, y_test=None, truth=None, ax
     return ax
 
 
-def plot_history(history, key="objective", ax=None, x="iteration", label=None, logy=True):
-    """One history column against iterations (or ``x="time"``)."""
+def plot_history(history, key="objective", ax=None, x="iteration", label=None, logy=True, stages="stage"):
+    """One history column against iterations (or ``x="time"``). When the history has a
+    ``stages`` column (IPOPT's complementarity homotopy), its boundaries are marked: the
+    relaxed stages' objective is not the training loss, only the last stage's is."""
     ax = _ax(ax)
     vals = history[key]
     xs = np.arange(len(vals)) if x == "iteration" else history[x]
     (ax.semilogy if logy else ax.plot)(xs, vals, label=label or key)
+    if stages in history and len(vals):
+        st = history[stages]
+        eps = history["epsilon"] if "epsilon" in history else None
+        starts = [0] + [i for i in range(1, len(st)) if st[i] != st[i - 1]]
+        for n, i in enumerate(starts):
+            ax.axvline(xs[i], color="0.6", ls=":", lw=1)
+            e = None if eps is None or eps[i] is None else float(eps[i])
+            text = f"stage {n}" if e is None or not np.isfinite(e) else ("branch NLP" if e == 0 else f"ε={e:.0e}")
+            ax.annotate(text, (xs[i], 1.0), xycoords=("data", "axes fraction"), xytext=(2, -10),
+                        textcoords="offset points", fontsize=7, color="0.3")
     ax.set_xlabel(x)
     ax.set_ylabel(key)
     ax.grid(True, which="both", alpha=0.3)

@@ -239,7 +239,8 @@ def solve_ipopt(problem, nlp, opts: IpoptOptions):
         else:
             p = nlp.p0 if stage is None else np.array([stage])
             lbx, ubx, lbg, ubg = nlp.lbx, nlp.ubx, nlp.lbg, nlp.ubg
-        rec.eps = float(p[0]) if len(p) else None
+        # the branch NLP enforces complementarity exactly: record it as ε = 0
+        rec.eps = 0.0 if stage == "branch" else (float(p[0]) if len(p) else None)
         args = dict(x0=x, p=p, lbx=lbx, ubx=ubx, lbg=lbg, ubg=ubg)
         if lam_x is not None:
             args.update(lam_x0=lam_x, lam_g0=lam_g)
