@@ -6,10 +6,13 @@ Each activation ``σ`` knows three things:
 * ``numpy(a)`` — the same function on arrays, for fast prediction;
 * ``derivative(a)`` — σ'(a) on arrays, used by structure-exploiting solvers and tests.
 
-ReLU and leaky ReLU are not differentiable at 0. ``derivative`` returns the generalized
-derivative 1[a > 0] (resp. α + (1 − α)·1[a > 0]); CasADi's ``fmax`` agrees with it for
-a ≠ 0 but gives the midpoint 1/2 (resp. (1 + α)/2) at a = 0 exactly, which is also an
-element of the Clarke generalized derivative.
+ReLU and leaky ReLU are not differentiable at 0. Everywhere in nlpnet — NumPy
+``derivative``, and the CasADi expressions that AD differentiates — their derivative is
+1[a > 0] (resp. α + (1 − α)·1[a > 0]), the subgradient PyTorch and Keras use. The
+symbolic form is ``if_else(a > 0, a, 0)`` rather than ``fmax(a, 0)`` because CasADi
+differentiates ``fmax`` as ½ at a = 0 exactly; with zero initial biases the sample x = 0 sits
+on every first-layer kink, and the ½ revives units that back-propagation elsewhere leaves
+dead (it visibly changed the Adam convergence counts of thesis Table 4.1).
 
 ``kind`` tells the formulations how the activation may be lifted: ``"smooth"``
 activations become equality constraints z = σ(a); ``"relu"`` and ``"leaky_relu"``
@@ -56,9 +59,9 @@ class Activation:
         if n == "sigmoid":
             return 1.0 / (1.0 + ca.exp(-a))
         if n == "relu":
-            return ca.fmax(a, 0)
+            return ca.if_else(a > 0, a, 0)
         if n == "leaky_relu":
-            return ca.fmax(a, self.alpha * a)
+            return ca.if_else(a > 0, a, self.alpha * a)
         if n == "softplus":
             # log(1 + e^a) written to avoid overflow for large a
             return ca.fmax(a, 0) + ca.log1p(ca.exp(-ca.fabs(a)))

@@ -53,3 +53,6 @@ def get_solver(name) -> SolverSpec:
 def _load_builtin():
     # imported lazily so that `import nlpnet` stays light and registration has no cycles
     from . import ipopt  # noqa: F401
+    from . import alm  # noqa: F401
+    from . import backprop  # noqa: F401
+    from . import quasi_newton  # noqa: F401

@@ -42,25 +42,10 @@ from ..result import History, Status
 __all__ = ["EarlyStopping", "Objective", "Monitor", "objective_for", "forward"]
 
 
-def _act(activation, a):
-    """σ(a) with the deep-learning subgradient at kinks: ReLU'(0) = 0, leaky ReLU'(0) = α.
-
-    CasADi differentiates fmax(a, 0) as ½ at a = 0; with zero initial biases every
-    sample at x = 0 sits exactly on the kink, and the ½ would revive units that PyTorch
-    or Keras leave dead. Values are identical; only the derivative at the kink differs.
-    """
-    if activation.name == "relu":
-        return a * (a > 0)
-    if activation.name == "leaky_relu":
-        return a * (a > 0) + activation.alpha * a * (a <= 0)
-    return activation.casadi(a)
-
-
 def forward(network, theta, Z):
-    """f_θ(Z) for an input batch Z (d0 × n) as used by back-propagation (see :func:`_act`)."""
-    for (W, b), layer in zip(network.symbolic_weights(theta), network.layers):
-        Z = _act(layer.activation, network.affine(W, b, Z))
-    return Z
+    """f_θ(Z) for an input batch Z (d0 × n): the network's own symbolic forward pass, whose
+    ReLU derivative at the kink is 0 as in PyTorch/Keras (see :mod:`nlpnet.activations`)."""
+    return network.symbolic_forward(theta, Z)
 
 
 @dataclass

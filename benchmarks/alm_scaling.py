@@ -1,0 +1,183 @@
+"""Scaling of the ALM's structured Levenberg–Marquardt solver with the number of samples N.
+
+    python benchmarks/alm_scaling.py [--sizes 100,300,1000,3000,10000] [--reps 5] [--no-scipy]
+
+Problem: ReLU 1-16-16-1 (z = max(a, 0) lifted as an equality), x = linspace(0, π, N),
+y = sin(x²) + N(0, 0.1²), Glorot-uniform weights (seed 0). For every N it prints
+
+* one LM iteration (Jacobian evaluation + damped state-eliminated solve + residual at the
+  trial point) at the start point, β = 10: median wall time over ``--reps`` repetitions
+  and peak traced memory (``tracemalloc``: NumPy's arrays and Python objects; CasADi's own
+  work buffers are not traced);
+* one full ALM solve with the library defaults: wall time, outer/inner iterations, and the
+  peak traced memory of a second, traced run;
+* the same outer schedule (thesis rule, β = 10, the same λ₀ and stagnation rule) with
+  ``scipy.optimize.least_squares(method="trf", tr_solver="lsmr")`` and the exact sparse
+  Jacobian as the inner solver — the thesis's choice — with its wall time, per-iteration
+  time and status (scipy is the optional ``bench`` extra, imported only here);
+
+and the fitted log-log slopes of time and memory against N.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import nlpnet  # noqa: E402
+from nlpnet.solvers._blas import blas_threads  # noqa: E402
+from nlpnet.solvers.alm_rules import OuterState, ThesisRule, initial_multipliers  # noqa: E402
+from nlpnet.solvers.levenberg_marquardt import AugmentedResidual  # noqa: E402
+from nlpnet.solvers.structured import BlockStructure, solve_damped  # noqa: E402
+
+
+def problem(n):
+    X, y = nlpnet.sin_x2_data(n, seed=n)
+    net = nlpnet.Network([1, 16, 16, 1], activation="relu", seed=0)
+    return nlpnet.Problem(net, X, y, relu="equality")
+
+
+def lm_iteration(model, x, mu):
+    r = model.residual(x)
+    jac = model.jacobian(x)
+    d, _ = solve_damped(jac, r[0], r[1], mu, "direct")
+    model.residual(x + d)
+    return d
+
+
+def time_lm(prob, reps):
+    nlp = prob.nlp
+    st = BlockStructure(nlp, prob)
+    model = AugmentedResidual(st, 10.0, np.zeros(nlp.n_g), objective_scale=float(st.N))
+    x = nlp.x0
+    with blas_threads(1):
+        lm_iteration(model, x, 1e-3)                     # warm-up
+        times = []
+        for _ in range(reps):
+            t = time.perf_counter()
+            lm_iteration(model, x, 1e-3)
+            times.append(time.perf_counter() - t)
+        tracemalloc.start()
+        lm_iteration(model, x, 1e-3)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return float(np.median(times)), peak
+
+
+def time_alm(prob, traced):
+    if traced:
+        tracemalloc.start()
+    res = prob.solve("alm")
+    peak = tracemalloc.get_traced_memory()[1] if traced else 0
+    if traced:
+        tracemalloc.stop()
+    return res, peak
+
+
+def alm_with_trf(prob, max_outer=10, tau=1e-2, beta=10.0, max_nfev=None):
+    """The thesis's schedule with scipy's trf as inner solver (β_k = β^k, η_k = η₀/β_k)."""
+    from scipy import sparse
+    from scipy.optimize import least_squares
+    nlp = prob.nlp
+    st = BlockStructure(nlp, prob)
+    N, n_r, n_G = st.N, st.n_r, st.n_G
+    rows = np.concatenate([(np.arange(N)[:, None] * n_r + st.a_rows[None, :]).ravel(),
+                           (np.arange(N)[:, None, None] * n_r + np.arange(n_r)[None, :, None]
+                            + 0 * np.arange(st.n_s)[None, None, :]).ravel(),
+                           (N * n_r + np.repeat(np.arange(n_G), st.n_th))])
+    cols = np.concatenate([np.tile(st.widx[st.a_cols], N),
+                           np.broadcast_to(st.sidx[:, None, :], (N, n_r, st.n_s)).ravel(),
+                           np.tile(st.widx, n_G)])
+    shape = (N * n_r + n_G, st.n_x)
+    rule = ThesisRule(beta=beta)
+    lam = initial_multipliers("normal", nlp.n_g, 0) * 3.0        # the ALM defaults' λ₀
+    b, eta = rule.initial()
+    x, losses, hist, t0, status = nlp.x0.copy(), [], [], time.perf_counter(), "max_outer"
+    h0 = float(np.linalg.norm(st.rows(x)[:nlp.n_g]))
+    calls = [0]
+    for k in range(max_outer):
+        model = AugmentedResidual(st, b, lam, objective_scale=float(N))
+
+        def fun(u):
+            calls[0] += 1
+            r = model.residual(u)
+            return np.concatenate([r[0].ravel(), r[1]])
+
+        def jac(u):
+            J = model.jacobian(u)
+            return sparse.csr_matrix((np.concatenate([J.A.ravel(), J.B.ravel(), J.C.ravel()]), (rows, cols)),
+                                     shape=shape)
+        try:
+            sol = least_squares(fun, x, jac, method="trf", tr_solver="lsmr", ftol=None, xtol=None,
+                                gtol=eta / b, max_nfev=max_nfev)
+        except Exception as exc:  # the thesis saw trf fail inside scipy on ReLU problems
+            status = f"scipy error ({type(exc).__name__}) in outer iteration {k + 1}"
+            break
+        x = sol.x
+        h = st.rows(x)[:nlp.n_g]
+        hist.append(float(np.linalg.norm(h)))
+        loss = prob.mse(prob.network.with_params(x[st.widx]))
+        losses.append(loss)
+        lam, b, eta, _, _ = rule.update(OuterState(k=k, beta=b, eta=eta, lam=lam, h=h, h_norm=hist[-1],
+                                                   h0_norm=h0, h_history=hist))
+        if k >= 2 and (1 + tau) * loss > losses[-2]:
+            status = "stagnated"
+            break
+    return {"time": time.perf_counter() - t0, "nfev": calls[0], "outer": len(losses),
+            "mse": losses[-1] if losses else float("nan"), "status": status}
+
+
+def slope(ns, vals):
+    ns, vals = np.asarray(ns, float), np.asarray(vals, float)
+    ok = vals > 0
+    return float(np.polyfit(np.log(ns[ok]), np.log(vals[ok]), 1)[0]) if ok.sum() >= 2 else float("nan")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", default="100,300,1000,3000,10000")
+    p.add_argument("--reps", type=int, default=5)
+    p.add_argument("--no-scipy", action="store_true")
+    p.add_argument("--scipy-max", type=int, default=10000, help="largest N for the scipy comparison")
+    args = p.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    scipy_ok = not args.no_scipy
+    if scipy_ok:
+        try:
+            import scipy  # noqa: F401
+        except ImportError:
+            print("scipy not installed (pip install nlpnet[bench]); skipping the trf comparison")
+            scipy_ok = False
+    print(f"{'N':>6} | {'LM iter (ms)':>12} {'LM peak MB':>10} | {'ALM (s)':>8} {'outer':>5} {'inner':>5} "
+          f"{'MSE':>8} {'ALM peak MB':>11} | {'trf ALM (s)':>11} {'trf nfev':>8} {'trf ms/it':>9} {'trf MSE':>8} status")
+    res_rows = []
+    for n in sizes:
+        prob = problem(n)
+        t_it, m_it = time_lm(prob, args.reps if n < 10000 else max(2, args.reps // 2))
+        res, _ = time_alm(prob, False)
+        _, m_alm = time_alm(problem(n), True)
+        line = (f"{n:>6} | {1e3 * t_it:>12.2f} {m_it / 2**20:>10.2f} | {res.wall_time:>8.2f} {res.iterations:>5d} "
+                f"{res.stats['inner_iterations']:>5d} {res.train_loss:>8.3g} {m_alm / 2**20:>11.1f} |")
+        row = {"n": n, "t_it": t_it, "m_it": m_it, "t_alm": res.wall_time, "m_alm": m_alm}
+        if scipy_ok and n <= args.scipy_max:
+            with blas_threads(1):
+                tr = alm_with_trf(problem(n))
+            line += (f" {tr['time']:>11.2f} {tr['nfev']:>8d} {1e3 * tr['time'] / max(tr['nfev'], 1):>9.2f} "
+                     f"{tr['mse']:>8.3g} {tr['status']}")
+            row["t_trf"] = tr["time"]
+        print(line, flush=True)
+        res_rows.append(row)
+    ns = [r["n"] for r in res_rows]
+    print(f"\nlog-log slopes over N = {ns[0]}…{ns[-1]}: LM iteration time {slope(ns, [r['t_it'] for r in res_rows]):.3f}, "
+          f"LM iteration peak memory {slope(ns, [r['m_it'] for r in res_rows]):.3f}, "
+          f"ALM solve time {slope(ns, [r['t_alm'] for r in res_rows]):.3f}, "
+          f"ALM solve peak memory {slope(ns, [r['m_alm'] for r in res_rows]):.3f}")
+
+
+if __name__ == "__main__":
+    main()

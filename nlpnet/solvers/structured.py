@@ -1,0 +1,547 @@
+"""Block linear algebra for least-squares residuals of multiple-shooting problems.
+
+The augmented-Lagrangian subproblem is a nonlinear least-squares problem in a residual
+r(u) whose rows split into per-sample blocks and a few global rows. With u = [θ; s_1; …; s_N]
+(weights θ ∈ R^{n_θ}, states s_j ∈ R^{n_s}) the Jacobian reads
+
+    J = [ A_1  B_1             ]      A_j = ∂r_j/∂θ   (n_r × n_θ, very sparse: one entry per
+        [ A_2       B_2        ]                       weight and sample in a dense net)
+        [  ⋮             ⋱     ]      B_j = ∂r_j/∂s_j (n_r × n_s, dense block per sample)
+        [ A_N             B_N  ]      C   = ∂r_G/∂θ   (global rows: regularizers, user
+        [ C    0    …    0     ]                       constraints on weights/outputs)
+
+A Levenberg–Marquardt step solves (JᵀJ + μI) δ = −Jᵀr. Eliminating the states sample by
+sample with the push-through identity (BᵀB + μI)⁻¹Bᵀ = Bᵀ(BBᵀ + μI)⁻¹ leaves
+
+    ( Σ_j A_jᵀ M_j A_j + CᵀC + μI ) δθ = −( Σ_j A_jᵀ M_j r_j + Cᵀ r_G ),
+    δs_j = −B_jᵀ (B_jB_jᵀ + μI)⁻¹ (r_j + A_j δθ),
+
+with M_j = μ (B_jB_jᵀ + μI)⁻¹ (a batched inverse of n_r × n_r matrices; B_jB_jᵀ is cached
+across damping changes). The reduced matrix is a sum of positive semidefinite terms
+A_jᵀM_jA_j plus CᵀC + μI, so no subtraction can make it indefinite. It is formed with one
+gemm per neuron row, the sample index being the inner dimension: S[c, c'] =
+Σ_j a_j[c] (M_j)_{r(c) r(c')} a_j[c'] costs O(N n_θ²) flops and memory bounded by chunks
+of samples. All costs are linear in N.
+
+When n_θ is large the reduced matrix is not formed; conjugate gradients runs on it
+matrix-free (each product costs O(nnz A + N n_r²)), preconditioned by its neuron blocks:
+the weights feeding one row (neuron) form a block Σ_j (M_j)_{rr} a_j a_jᵀ, inverted once per
+step. ``method="auto"`` picks the direct path up to ``direct_max_weights`` weights.
+
+Rows and Jacobian blocks come, where the NLP is a plain equality lifting, from one CasADi
+Function of a single sample (θ, s_j, x_j, y_j, κ) ↦ (r_j, ∂r_j/∂θ, ∂r_j/∂s_j) mapped over
+the samples and called through CasADi's zero-copy buffers (set-up independent of N; checked
+numerically against the NLP's own rows). Otherwise CasADi's exact sparse Jacobian of [g; F]
+is built (about 10 ms per sample) and its nonzeros, returned as a dense vector, are
+scattered into the block arrays with precomputed index maps. Either way no Python loop over
+samples runs per iteration.
+"""
+from __future__ import annotations
+
+import casadi as ca
+import numpy as np
+
+__all__ = ["BlockStructure", "BlockJacobian", "solve_damped"]
+
+_CHUNK_ELEMENTS = 4_000_000   # samples per chunk chosen so a chunk's X_j fits in ~32 MB
+_CACHE_ELEMENTS = 65_536      # ~0.5 MB operands per chunk in the row-wise reduced-matrix loop
+
+
+class _Evaluator:
+    """Calls a CasADi Function of (x, p) through its zero-copy buffer interface: NumPy arrays
+    in and out, no DM conversion (which dominated the cost of a Jacobian evaluation)."""
+
+    def __init__(self, f: ca.Function, p0, n_out: int = 1):
+        self.f = f
+        self.x = np.zeros(f.nnz_in(0))
+        self.p = np.array(p0, dtype=float).ravel().copy()
+        self.outs = [np.zeros(f.nnz_out(i)) for i in range(n_out)]
+        self.buf, self.trigger = f.buffer()
+        self.buf.set_arg(0, memoryview(self.x))
+        self.buf.set_arg(1, memoryview(self.p))
+        for i, o in enumerate(self.outs):
+            self.buf.set_res(i, memoryview(o))
+        self.n_out = n_out
+
+    def __call__(self, x, p=None):
+        self.x[:] = x
+        if p is not None:
+            self.p[:] = p
+        self.trigger()
+        return self.outs[0] if self.n_out == 1 else self.outs
+
+
+EXACT = 1e300   # κ that makes the smoothed ReLU the ReLU itself (to round-off)
+
+
+def _global_rows_expr(nlp, rows, st):
+    return rows[st.global_rows.tolist()] if st.n_G else ca.SX(0, 1)
+
+
+class _MapEvaluator:
+    """Buffers for the mapped per-sample Function (θ, S, X, Y) → (rows, ∂rows/∂θ nz, ∂rows/∂s nz),
+    each output an (entries × N) column-major block, read back as (N × entries)."""
+
+    def __init__(self, f: ca.Function, n_th, n_s, N, Xt, Yt):
+        self.th, self.S, self.kappa = np.zeros(n_th), np.zeros((N, n_s)), np.zeros(1)
+        self.Xt, self.Yt = Xt.T.copy(), Yt.T.copy()          # (N × d): column-major (d × N)
+        self.outs = [np.zeros(f.nnz_out(i)) for i in range(f.n_out())]
+        self.buf, self.trigger = f.buffer()
+        for i, a in enumerate((self.th, self.S, self.Xt, self.Yt, self.kappa)):
+            self.buf.set_arg(i, memoryview(a))
+        for i, o in enumerate(self.outs):
+            self.buf.set_res(i, memoryview(o))
+        self.N = N
+
+    def __call__(self, th, S, kappa):
+        self.th[:] = th
+        self.S[:] = S
+        self.kappa[0] = kappa
+        self.trigger()
+        return [self.outs[0].reshape(self.N, -1)] + self.outs[1:]
+
+
+class BlockStructure:
+    """The raw rows R(u) = [g(u); F(u)] of an NLP, split into per-sample and global rows,
+    with CasADi Functions for R and the nonzeros of ∂R/∂u, built once.
+
+    ``local_rows`` (N × n_r) are rows of R: sample j's layer constraints then its data
+    residuals; ``global_rows`` the rest (user constraints and regularizer residuals).
+    """
+
+    def __init__(self, nlp, problem=None, verify: bool = True):
+        self.kappa, self.smoothable = EXACT, False
+        lay = nlp.layout
+        self.n_x, self.n_g = nlp.n_x, nlp.n_g
+        self.widx = np.asarray(lay.weight_idx, dtype=np.int64)
+        self.sidx = np.asarray(lay.state_idx, dtype=np.int64)
+        self.N = int(lay.n_samples)
+        self.n_th = self.widx.size
+        self.n_s = self.sidx.shape[1] if self.sidx.ndim == 2 else 0
+        n_F = nlp.residual.numel()
+        local = np.hstack([np.asarray(lay.constraint_idx, dtype=np.int64).reshape(self.N, -1),
+                           self.n_g + np.asarray(lay.residual_idx, dtype=np.int64).reshape(self.N, -1)])
+        self.local_rows = local
+        self.n_r = local.shape[1]
+        self.n_rg = local.shape[1] - np.asarray(lay.residual_idx).reshape(self.N, -1).shape[1]  # g rows per sample
+        is_local = np.zeros(self.n_g + n_F, dtype=bool)
+        is_local[local.ravel()] = True
+        self.global_rows = np.flatnonzero(~is_local)
+        self.n_G = self.global_rows.size
+        self.global_is_g = self.global_rows < self.n_g
+        self.p0 = np.asarray(nlp.p0, dtype=float)
+
+        rows = ca.vertcat(nlp.g, nlp.residual)
+        self.f_rows = _Evaluator(ca.Function("alm_rows", [nlp.x, nlp.p], [rows]), self.p0)
+        self.n_R = rows.numel()
+        self.mapped = problem is not None and self._build_mapped(nlp, problem, rows, verify)
+        if not self.mapped:
+            # generic route: CasADi's sparse Jacobian of all rows (its construction costs
+            # about 10 ms per sample, so the mapped route is preferred where it applies)
+            J = ca.jacobian(rows, nlp.x)
+            self.f_jnz = _Evaluator(ca.Function("alm_jac_nz", [nlp.x, nlp.p], [J.nz[:]]), self.p0)
+            jr, jc = J.sparsity().get_triplet()
+            self._build_maps(np.asarray(jr, dtype=np.int64), np.asarray(jc, dtype=np.int64))
+
+    # ------------------------------------------------------------------ mapped route
+    def _build_mapped(self, nlp, problem, rows, verify) -> bool:
+        """Per-sample rows r_j(θ, s_j; x_j, y_j) and their Jacobians as one CasADi Function
+        of a single sample, evaluated over all samples by ``Function.map`` (set-up cost
+        independent of N). Valid for the equality lifting, which is checked numerically
+        against the NLP's own rows; returns False (generic route) when it does not apply."""
+        net = problem.network
+        names = [nm for nm, _, _ in nlp.layout.state_names]
+        if any(nm != "z" for nm in names) or nlp.p.numel() or self.n_s != sum(l.units for l in net.layers[:-1]):
+            return False
+        th = ca.SX.sym("th", self.n_th)
+        sj = ca.SX.sym("s", self.n_s)
+        xj = ca.SX.sym("xd", net.n_inputs)
+        yj = ca.SX.sym("yd", net.n_outputs)
+        kappa = ca.SX.sym("kappa")
+        Z, c, parts = xj, 0, []
+        weights = net.symbolic_weights(th)
+        self.smoothable = False
+        for (W, b), layer in zip(weights[:-1], net.layers[:-1]):
+            z = sj[c:c + layer.units]
+            c += layer.units
+            a = net.affine(W, b, Z)
+            if layer.activation.name == "relu":
+                # softplus_κ(a) = max(a, 0) + log(1 + e^{−κ|a|})/κ: the ReLU for κ = EXACT, with
+                # the library's ReLU (derivative 1[a > 0]) so the exact phase matches the NLP
+                parts.append(z - layer.activation.casadi(a) - ca.log1p(ca.exp(-kappa * ca.fabs(a))) / kappa)
+                self.smoothable = True
+            else:
+                parts.append(z - layer.activation.casadi(a))
+            Z = z
+        W, b = weights[-1]
+        parts.append((net.layers[-1].activation.casadi(net.affine(W, b, Z)) - yj) / np.sqrt(self.N))
+        r = ca.vertcat(*parts)
+        if r.numel() != self.n_r:
+            return False
+        Ja, Jb = ca.jacobian(r, th), ca.jacobian(r, sj)
+        one = ca.Function("alm_sample", [th, sj, xj, yj, kappa], [r, Ja.nz[:], Jb.nz[:]])
+        fmap = one.map("alm_samples", "serial", self.N, [0, 4], [])   # θ and κ shared, not repeated
+        self._data = (np.ascontiguousarray(problem.X.T), np.ascontiguousarray(problem.y.T))
+        self._map = _MapEvaluator(fmap, self.n_th, self.n_s, self.N, *self._data)
+        rmap = ca.Function("alm_sample_rows", [th, sj, xj, yj, kappa], [r]).map("alm_rows", "serial", self.N,
+                                                                               [0, 4], [])
+        self._map_rows = _MapEvaluator(rmap, self.n_th, self.n_s, self.N, *self._data)
+        self._glob_rows = _Evaluator(ca.Function("alm_global_rows", [nlp.x, nlp.p], [_global_rows_expr(nlp, rows, self)]),
+                                     self.p0)
+        ar, ac = Ja.sparsity().get_triplet()
+        order = np.lexsort((np.asarray(ac), np.asarray(ar)))
+        self._a_perm = order
+        self.a_rows, self.a_cols = np.asarray(ar, np.int64)[order], np.asarray(ac, np.int64)[order]
+        self.K = self.a_rows.size
+        br, bc = Jb.sparsity().get_triplet()
+        self._b_flat = np.asarray(br, np.int64) * self.n_s + np.asarray(bc, np.int64)
+        # global rows depend on θ only (checked by the solver); their Jacobian is small
+        g_expr = rows[self.global_rows.tolist()] if self.n_G else ca.SX(0, 1)
+        Jg = ca.jacobian(g_expr, nlp.x[self.widx.tolist()] if self.n_G else th) if self.n_G else ca.SX(0, self.n_th)
+        if self.n_G and ca.depends_on(g_expr, nlp.x[self.n_th:] if self.n_s else ca.SX(0, 1)):
+            self.coupled = True
+            return False
+        self.coupled = False
+        self._glob = _Evaluator(ca.Function("alm_global", [nlp.x, nlp.p], [g_expr, ca.densify(Jg)]), self.p0,
+                                n_out=2)
+        self._finish_maps()
+        if verify:
+            rng = np.random.default_rng(0)
+            for x in (nlp.x0, nlp.x0 + 0.1 * rng.standard_normal(self.n_x)):
+                if not np.allclose(self._rows_mapped(x), self.f_rows(x), rtol=1e-10, atol=1e-12):
+                    return False
+        self.f_rows_fast = True
+        return True
+
+    def _rows_mapped(self, x):
+        loc = self._map_rows(x[self.widx], x[self.sidx], self.kappa)[0]
+        R = np.empty(self.n_R)
+        R[self.local_rows] = loc
+        if self.n_G:
+            R[self.global_rows] = self._glob_rows(x)
+        return R
+
+    def _finish_maps(self):
+        present, starts = np.unique(self.a_rows, return_index=True)
+        self.a_present, self.a_starts = present, starts
+        widths = np.diff(np.append(starts, self.K))
+        self.row_runs, i = [], 0
+        while i < present.size:
+            j = i
+            while j + 1 < present.size and widths[j + 1] == widths[i]:
+                j += 1
+            self.row_runs.append((present[i:j + 1], int(starts[i]), j - i + 1, int(widths[i])))
+            i = j + 1
+        self.cols_unique = np.unique(self.a_cols).size == self.K
+        self.blocks = [np.flatnonzero(self.a_rows == r) for r in present] if self.cols_unique else []
+
+    # ------------------------------------------------------------------ set-up
+    def _build_maps(self, jr, jc):
+        N, n_r, n_s, n_th = self.N, self.n_r, self.n_s, self.n_th
+        size = max(int(jr.max()) + 1 if jr.size else 0, int(self.local_rows.max()) + 1 if self.local_rows.size else 0,
+                   int(self.global_rows.max()) + 1 if self.n_G else 0)
+        row_sample = np.full(size, -1, dtype=np.int64)
+        row_local = np.full(size, -1, dtype=np.int64)
+        row_sample[self.local_rows.ravel()] = np.repeat(np.arange(N), n_r)
+        row_local[self.local_rows.ravel()] = np.tile(np.arange(n_r), N)
+        row_global = np.full(size, -1, dtype=np.int64)
+        row_global[self.global_rows] = np.arange(self.n_G)
+
+        col_kind_w = np.full(self.n_x, -1, dtype=np.int64)
+        col_kind_w[self.widx] = np.arange(n_th)
+        col_sample = np.full(self.n_x, -1, dtype=np.int64)
+        col_state = np.full(self.n_x, -1, dtype=np.int64)
+        if n_s:
+            col_sample[self.sidx.ravel()] = np.repeat(np.arange(N), n_s)
+            col_state[self.sidx.ravel()] = np.tile(np.arange(n_s), N)
+
+        js, lr, gr = row_sample[jr], row_local[jr], row_global[jr]
+        wc, cs, ls = col_kind_w[jc], col_sample[jc], col_state[jc]
+        loc = js >= 0
+        # global rows must not touch states: the elimination needs state blocks per sample
+        self.coupled = bool(np.any(~loc & (cs >= 0)))
+        cross = loc & (cs >= 0) & (cs != js)
+        if np.any(cross):
+            raise ValueError("alm: a per-sample constraint couples the states of different samples; "
+                             "the structured solver cannot eliminate them (use inner='ipopt')")
+        # A: union over samples of the (local row, weight) pattern
+        a_sel = np.flatnonzero(loc & (wc >= 0))
+        pairs = lr[a_sel] * n_th + wc[a_sel]
+        uniq, inv = np.unique(pairs, return_inverse=True)
+        self.K = uniq.size
+        self.a_rows, self.a_cols = uniq // n_th, uniq % n_th
+        self.src_A, self.dst_A = a_sel, js[a_sel] * self.K + inv
+        b_sel = np.flatnonzero(loc & (cs >= 0))
+        self.src_B, self.dst_B = b_sel, (js[b_sel] * n_r + lr[b_sel]) * n_s + ls[b_sel]
+        c_sel = np.flatnonzero(~loc & (wc >= 0))
+        self.src_C, self.dst_C = c_sel, gr[c_sel] * n_th + wc[c_sel]
+        self._finish_maps()
+
+    def set_smoothing(self, kappa) -> None:
+        """Evaluate ReLU rows as z − softplus_κ(a) (κ = None: the exact ReLU). Mapped route only."""
+        self.kappa = EXACT if kappa is None else float(kappa)
+
+    # ------------------------------------------------------------------ evaluation
+    def rows(self, x, p=None) -> np.ndarray:
+        """R(x) = [g; F] as a flat array."""
+        if self.mapped:
+            return self._rows_mapped(x)
+        return self.f_rows(x, p).copy()
+
+    def split(self, R):
+        """(local (N × n_r), global (n_G,)) views of R."""
+        return R[self.local_rows], R[self.global_rows]
+
+    def jacobian(self, x, p=None) -> "BlockJacobian":
+        if self.mapped:
+            _, anz, bnz = self._map(x[self.widx], x[self.sidx], self.kappa)
+            A = anz.reshape(self.N, -1)[:, self._a_perm]
+            B = np.zeros((self.N, self.n_r * self.n_s))
+            B[:, self._b_flat] = bnz.reshape(self.N, -1)
+            C = self._glob(x)[1].reshape(self.n_th, self.n_G).T if self.n_G else np.zeros((0, self.n_th))
+            return BlockJacobian(self, A, B.reshape(self.N, self.n_r, self.n_s), np.ascontiguousarray(C))
+        nz = self.f_jnz(x, p)
+        A = np.zeros(self.N * self.K)
+        A[self.dst_A] = nz[self.src_A]
+        B = np.zeros(self.N * self.n_r * self.n_s)
+        B[self.dst_B] = nz[self.src_B]
+        C = np.zeros(self.n_G * self.n_th)
+        C[self.dst_C] = nz[self.src_C]
+        return BlockJacobian(self, A.reshape(self.N, self.K), B.reshape(self.N, self.n_r, self.n_s),
+                             C.reshape(self.n_G, self.n_th))
+
+    def to_x(self, dth, dS) -> np.ndarray:
+        out = np.empty(self.n_x)
+        out[self.widx] = dth
+        out[self.sidx] = dS
+        return out
+
+    def from_x(self, v):
+        return v[self.widx], v[self.sidx]
+
+
+class BlockJacobian:
+    """∂R/∂u in block form (A: N × K values on the shared pattern, B: N × n_r × n_s,
+    C: n_G × n_θ), optionally with rows scaled by ``scale_local`` (n_r,) / ``scale_global``."""
+
+    def __init__(self, st: BlockStructure, A, B, C):
+        self.st, self.A, self.B, self.C = st, A, B, C
+        self._eig = None
+
+    def scaled(self, scale_local, scale_global) -> "BlockJacobian":
+        st = self.st
+        return BlockJacobian(st, self.A * scale_local[st.a_rows][None, :], self.B * scale_local[None, :, None],
+                             self.C * scale_global[:, None])
+
+    # ---------------------------------------------------------------- products
+    def _A_mul(self, vth):
+        """A_j vθ for every sample: (N × n_r)."""
+        st = self.st
+        out = np.zeros((st.N, st.n_r))
+        if st.K:
+            prod = self.A * vth[st.a_cols][None, :]
+            # runs of consecutive rows with equal entry counts are summed as (N, rows, width)
+            # blocks: several times faster than np.add.reduceat on this layout
+            for rows, a, nb, w in st.row_runs:
+                out[:, rows] = prod[:, a:a + nb * w].reshape(st.N, nb, w).sum(axis=2)
+        return out
+
+    def _A_tmul(self, W):
+        """Σ_j A_jᵀ w_j for W (N × n_r): (n_θ,)."""
+        st = self.st
+        t = np.einsum("jk,jk->k", self.A, W[:, st.a_rows])
+        return np.bincount(st.a_cols, weights=t, minlength=st.n_th)
+
+    def matvec(self, v):
+        """J v as (local (N × n_r), global (n_G,))."""
+        vth, vS = self.st.from_x(v)
+        loc = self._A_mul(vth) + np.einsum("jrs,js->jr", self.B, vS)
+        return loc, self.C @ vth
+
+    def rmatvec(self, loc, glob):
+        """Jᵀ w for w given as (local (N × n_r), global (n_G,)); returns an x-space vector."""
+        gth = self._A_tmul(loc) + self.C.T @ glob
+        gS = np.einsum("jrs,jr->js", self.B, loc)
+        return self.st.to_x(gth, gS)
+
+    def dense(self) -> np.ndarray:
+        """The full Jacobian as a dense (N n_r + n_G) × n_x array (tests and small problems)."""
+        st = self.st
+        J = np.zeros((st.N * st.n_r + st.n_G, st.n_x))
+        rows = np.arange(st.N)[:, None] * st.n_r + st.a_rows[None, :]
+        J[rows, st.widx[st.a_cols][None, :]] = self.A
+        for j in range(st.N):
+            J[j * st.n_r:(j + 1) * st.n_r, st.sidx[j]] = self.B[j]
+        J[st.N * st.n_r:, st.widx] = self.C
+        return J
+
+    # ---------------------------------------------------------------- elimination
+    def gram(self):
+        """B_jB_jᵀ for every sample (cached: independent of μ)."""
+        if self._eig is None:
+            self._eig = np.matmul(self.B, np.swapaxes(self.B, 1, 2))
+        return self._eig
+
+    def projector(self, mu):
+        """M_j = μ (B_jB_jᵀ + μI)⁻¹ for every sample, by batched Cholesky and inversion."""
+        K = self.gram().copy()
+        idx = np.arange(self.st.n_r)
+        K[:, idx, idx] += mu
+        return mu * np.linalg.inv(K)               # K is SPD for μ > 0; a singular K raises LinAlgError
+
+    def _X_chunk(self, sl, R):
+        """X_j = R_j A_j for the samples in ``sl`` with R_jᵀR_j = M_j: (c × n_r × n_θ)."""
+        st = self.st
+        Ra = R[sl][:, :, st.a_rows] * self.A[sl][:, None, :]       # (c, n_r, K): column r(k) of R_j times a_k
+        X = np.zeros((Ra.shape[0], st.n_r, st.n_th))
+        np.add.at(X, (slice(None), slice(None), st.a_cols), Ra)
+        return X
+
+    def back_substitute(self, r_loc, dth, mu, M):
+        """δs_j = −B_jᵀ (B_jB_jᵀ + μI)⁻¹ (r_j + A_j δθ) = −B_jᵀ M_j (r_j + A_j δθ)/μ."""
+        w = r_loc + self._A_mul(dth)
+        y = np.einsum("jrq,jq->jr", M, w) / mu
+        return -np.einsum("jrs,jr->js", self.B, y)
+
+
+def solve_damped(jac: BlockJacobian, r_loc, r_glob, mu: float, method: str = "direct",
+                 cg_tol: float = 1e-8, cg_maxiter: int = 500):
+    """Solve (JᵀJ + μI) δ = −Jᵀr by state elimination (see the module docstring).
+
+    ``method``: "direct" forms and solves the reduced n_θ × n_θ system; "cg" runs
+    preconditioned conjugate gradients on it matrix-free. Returns (δ in x-space, info dict).
+    Raises ``numpy.linalg.LinAlgError`` if the reduced system cannot be solved (the caller
+    raises the damping), never returns non-finite numbers silently.
+    """
+    st = jac.st
+    if not mu > 0:
+        raise np.linalg.LinAlgError("damping must be positive for the state elimination")
+    M = jac.projector(mu)
+    Mr = np.einsum("jrq,jq->jr", M, r_loc)                             # M_j r_j
+    info = {"method": method, "cg_iterations": 0}
+    if method == "direct":
+        S = jac.C.T @ jac.C
+        S[np.diag_indices_from(S)] += mu
+        rhs = -(jac._A_tmul(Mr) + jac.C.T @ r_glob)
+        if st.cols_unique:
+            _reduced_by_rows(jac, M, S)
+        else:
+            R = _sqrt_psd(M)
+            chunk = max(1, _CHUNK_ELEMENTS // max(1, st.n_r * st.n_th))
+            for a in range(0, st.N, chunk):
+                sl = slice(a, min(st.N, a + chunk))
+                X = jac._X_chunk(sl, R).reshape(-1, st.n_th)
+                S += X.T @ X
+        dth = np.linalg.solve(S, rhs)
+    elif method == "cg":
+        rhs = -(jac._A_tmul(Mr) + jac.C.T @ r_glob)
+        dth, info["cg_iterations"] = _pcg(jac, M, rhs, mu, cg_tol, cg_maxiter)
+    else:
+        raise ValueError(f"method: must be 'direct' or 'cg', got {method!r}")
+    if not np.all(np.isfinite(dth)):
+        raise np.linalg.LinAlgError("non-finite weight step")
+    dS = jac.back_substitute(r_loc, dth, mu, M)
+    if not np.all(np.isfinite(dS)):
+        raise np.linalg.LinAlgError("non-finite state step")
+    return st.to_x(dth, dS), info
+
+
+def _sqrt_psd(M):
+    """R_j with R_jᵀR_j = M_j for symmetric positive semidefinite M_j (general patterns only)."""
+    e, V = np.linalg.eigh(M)
+    return np.sqrt(np.maximum(e, 0.0))[:, :, None] * np.swapaxes(V, 1, 2)
+
+
+def _reduced_by_rows(jac, M, S):
+    """Add Σ_j A_jᵀ M_j A_j to S for patterns where every weight enters one row per sample:
+    S[c, c'] = Σ_j a_j[c] (M_j)_{r(c) r(c')} a_j[c']. Grouping the columns by their row gives
+    one gemm per row with the sample index as inner dimension, O(N K²) flops in all
+    (K = nonzeros per sample, about n_θ) instead of the O(N n_r n_θ²) of a dense route."""
+    st = jac.st
+    # small chunks keep each row's (chunk × K) operands in cache: with one chunk of 3000
+    # samples the iteration ran 5× slower than at N = 1000 instead of 3×
+    chunk = max(1, _CACHE_ELEMENTS // max(1, st.K))
+    ends = np.append(st.a_starts[1:], st.K)
+    S_pat = np.zeros((st.K, st.K))                                  # in pattern order, permuted at the end
+    for a in range(0, st.N, chunk):
+        sl = slice(a, min(st.N, a + chunk))
+        A, Mc = jac.A[sl], M[sl]
+        for i, r in enumerate(st.a_present):
+            blk = slice(st.a_starts[i], ends[i])
+            Wq = A * Mc[:, r, :][:, st.a_rows]                       # a_j[k] (M_j)_{r, r(k)}
+            S_pat[:, blk] += Wq.T @ A[:, blk]
+    S[np.ix_(st.a_cols, st.a_cols)] += S_pat
+
+
+def _pcg(jac, M, rhs, mu, tol, maxiter):
+    """Preconditioned CG on the reduced system, matrix-free."""
+    st = jac.st
+
+    def S_mul(v):
+        w = np.einsum("jrq,jq->jr", M, jac._A_mul(v))
+        return jac._A_tmul(w) + jac.C.T @ (jac.C @ v) + mu * v
+
+    prec = _preconditioner(jac, M, mu)
+    x = np.zeros(st.n_th)
+    res = rhs.copy()
+    bnorm = np.linalg.norm(rhs)
+    if bnorm == 0:
+        return x, 0
+    z = prec(res)
+    p = z.copy()
+    rz = res @ z
+    it = 0
+    for it in range(1, maxiter + 1):
+        Sp = S_mul(p)
+        pSp = p @ Sp
+        if not pSp > 0:
+            raise np.linalg.LinAlgError("non-positive curvature in CG")
+        alpha = rz / pSp
+        x += alpha * p
+        res -= alpha * Sp
+        if np.linalg.norm(res) <= tol * bnorm:
+            break
+        z = prec(res)
+        rz_new = res @ z
+        p = z + (rz_new / rz) * p
+        rz = rz_new
+    return x, it
+
+
+def _preconditioner(jac, M, mu):
+    """Neuron-block Jacobi preconditioner of the reduced matrix (diagonal if the pattern
+    has a weight in several rows)."""
+    st = jac.st
+    Mdiag = np.einsum("jrr->jr", M)                                # (M_j)_{rr}
+    CtC_diag = np.einsum("gk,gk->k", jac.C, jac.C)
+    if not st.blocks:
+        d = np.zeros(st.n_th)
+        np.add.at(d, st.a_cols, np.einsum("jk,jk->k", jac.A ** 2, Mdiag[:, st.a_rows]))
+        d += CtC_diag + mu
+        return lambda v: v / d
+    covered = np.zeros(st.n_th, dtype=bool)
+    groups: dict[int, list] = {}
+    for b in st.blocks:
+        groups.setdefault(b.size, []).append(b)
+    inv_blocks = []
+    for size, bl in groups.items():
+        ks = np.stack(bl)                                        # (nb, size) pattern entries
+        cols = st.a_cols[ks]
+        wts = Mdiag[:, st.a_rows[ks[:, 0]]]                      # (N, nb)
+        Ab = jac.A[:, ks]                                        # (N, nb, size)
+        Bk = np.einsum("jb,jbk,jbl->bkl", wts, Ab, Ab, optimize=True)
+        Cc = jac.C[:, cols]                                      # (n_G, nb, size)
+        Bk += np.einsum("gbk,gbl->bkl", Cc, Cc)
+        Bk[:, np.arange(size), np.arange(size)] += mu
+        inv_blocks.append((cols, np.linalg.inv(Bk)))
+        covered[cols.ravel()] = True
+    rest = np.flatnonzero(~covered)
+    d_rest = CtC_diag[rest] + mu
+
+    def apply(v):
+        out = np.empty_like(v)
+        for cols, Binv in inv_blocks:
+            out[cols] = np.einsum("bkl,bl->bk", Binv, v[cols])
+        out[rest] = v[rest] / d_rest
+        return out
+    return apply
