@@ -33,7 +33,8 @@ import nlpnet  # noqa: E402
 from nlpnet.solvers._blas import blas_threads  # noqa: E402
 from nlpnet.solvers.alm_rules import OuterState, ThesisRule, initial_multipliers  # noqa: E402
 from nlpnet.solvers.levenberg_marquardt import AugmentedResidual  # noqa: E402
-from nlpnet.solvers.structured import BlockStructure, solve_damped  # noqa: E402
+from nlpnet.solvers.block_solve import solve_damped
+from nlpnet.solvers.structured import BlockStructure  # noqa: E402
 
 
 def problem(n):

@@ -14,7 +14,6 @@ same weights. Methods:
 """
 from __future__ import annotations
 
-import statistics
 import sys
 from pathlib import Path
 

@@ -88,7 +88,7 @@ def summarize(rows, out: Path, methods, runs: int, command: str):
     by = defaultdict(list)
     for r in rows:
         by[(r["config"], r["method"])].append(r)
-    lines = [f"# Back-propagation optimizers on the Table 4.1 problems\n",
+    lines = ["# Back-propagation optimizers on the Table 4.1 problems\n",
              f"Command: `{command}`\n",
              "Converged = final training MSE < 0.25. Avg MSE over converged runs, best over all runs; "
              "time and epochs averaged over all runs. Thesis Adam: avg / best / converged of 20; PyTorch Adam "

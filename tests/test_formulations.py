@@ -7,7 +7,7 @@ import pytest
 
 import nlpnet
 from nlpnet import L1, L2, Dense, GroupLasso, MultipleShooting, Network, SingleShooting, column_sparsity
-from conftest import (ACTIVATION_IDS, ACTIVATIONS, RULES, dm, fd_gradient, fd_jacobian, kink_margin, make_data,
+from conftest import (ACTIVATION_IDS, ACTIVATIONS, RULES, dm, fd_gradient, fd_jacobian, make_data,
                       make_net, net_away_from_kinks)
 
 SIZES = (2, 4, 3, 2)

@@ -7,7 +7,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import nlpnet
 from nlpnet import Dense, Network, get_activation
 from conftest import ACTIVATION_IDS, ACTIVATIONS, dm, make_data
 

@@ -14,7 +14,8 @@ import pytest
 
 import nlpnet
 from nlpnet.solvers.levenberg_marquardt import AugmentedResidual, gauss_newton, levenberg_marquardt
-from nlpnet.solvers.structured import BlockStructure, solve_damped
+from nlpnet.solvers.block_solve import solve_damped
+from nlpnet.solvers.structured import BlockStructure
 
 from conftest import make_data, net_away_from_kinks
 

@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .structured import BlockStructure, solve_damped
+from .block_solve import solve_damped
+from .structured import BlockStructure
 
 __all__ = ["AugmentedResidual", "InnerResult", "levenberg_marquardt", "gauss_newton"]
 
