@@ -146,9 +146,11 @@ class BlockStructure:
             c += layer.units
             a = net.affine(W, b, Z)
             if layer.activation.name == "relu":
-                # softplus_κ(a) = max(a, 0) + log(1 + e^{−κ|a|})/κ: the ReLU for κ = EXACT, with
-                # the library's ReLU (derivative 1[a > 0]) so the exact phase matches the NLP
-                parts.append(z - layer.activation.casadi(a) - ca.log1p(ca.exp(-kappa * ca.fabs(a))) / kappa)
+                # smoothing phase: softplus_κ(a) = max(a, 0) + log(1 + e^{−κ|a|})/κ (its derivative
+                # is ½ at a = 0, which fmax gives); exact phase (κ = EXACT): the library's ReLU,
+                # derivative 1[a > 0] as in the NLP
+                smooth = ca.fmax(a, 0) + ca.log1p(ca.exp(-kappa * ca.fabs(a))) / kappa
+                parts.append(z - ca.if_else(kappa >= EXACT, layer.activation.casadi(a), smooth))
                 self.smoothable = True
             else:
                 parts.append(z - layer.activation.casadi(a))
