@@ -30,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import nlpnet  # noqa: E402
-from nlpnet.solvers._blas import blas_threads  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 from nlpnet.solvers.alm_rules import OuterState, ThesisRule, initial_multipliers  # noqa: E402
 from nlpnet.solvers.levenberg_marquardt import AugmentedResidual  # noqa: E402
 from nlpnet.solvers.block_solve import solve_damped
@@ -56,7 +56,7 @@ def time_lm(prob, reps):
     st = BlockStructure(nlp, prob)
     model = AugmentedResidual(st, 10.0, np.zeros(nlp.n_g), objective_scale=float(st.N))
     x = nlp.x0
-    with blas_threads(1):
+    with threadpool_limits(limits=1, user_api="blas"):
         lm_iteration(model, x, 1e-3)                     # warm-up
         times = []
         for _ in range(reps):
@@ -166,7 +166,7 @@ def main(argv=None):
                 f"{res.stats['inner_iterations']:>5d} {res.train_loss:>8.3g} {m_alm / 2**20:>11.1f} |")
         row = {"n": n, "t_it": t_it, "m_it": m_it, "t_alm": res.wall_time, "m_alm": m_alm}
         if scipy_ok and n <= args.scipy_max:
-            with blas_threads(1):
+            with threadpool_limits(limits=1, user_api="blas"):
                 tr = alm_with_trf(problem(n))
             line += (f" {tr['time']:>11.2f} {tr['nfev']:>8d} {1e3 * tr['time'] / max(tr['nfev'], 1):>9.2f} "
                      f"{tr['mse']:>8.3g} {tr['status']}")

@@ -55,7 +55,7 @@ from ..result import History, Status
 from . import SolverSpec, register_solver
 from .alm_rules import OuterState, make_rule, RULES, initial_multipliers
 from .levenberg_marquardt import AugmentedResidual, InnerResult, gauss_newton, levenberg_marquardt
-from ._blas import blas_threads
+from threadpoolctl import threadpool_limits
 from .structured import BlockStructure
 
 __all__ = ["AlmOptions", "solve_alm", "INNER_SOLVERS"]
@@ -98,7 +98,7 @@ class AlmOptions:
     ipopt:          extra IPOPT options for inner="ipopt" (default tol 1e-8, max_iter = max_inner).
     blas_threads:   BLAS threads during the solve (default 1: the per-sample operations are
                     tiny and threading them costs far more than it gains; None leaves the
-                    setting alone). See :mod:`._blas`.
+                    setting alone). Set through ``threadpoolctl``.
     verbose:        print one line per outer iteration.
     """
 
@@ -231,7 +231,7 @@ class _IpoptInner:
 
 # --------------------------------------------------------------------------- main loop
 def solve_alm(problem, nlp, opts: AlmOptions):
-    with blas_threads(opts.blas_threads):
+    with threadpool_limits(limits=opts.blas_threads, user_api="blas"):
         return _solve_alm(problem, nlp, opts)
 
 
