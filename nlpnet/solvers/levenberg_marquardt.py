@@ -108,29 +108,39 @@ def _finite(r) -> bool:
     return bool(np.all(np.isfinite(r[0])) and np.all(np.isfinite(r[1])))
 
 
+def _evaluate(model, x):
+    """Copy of x with its residual, cost, Jacobian, gradient and ‖gradient‖∞."""
+    x = np.asarray(x, dtype=float).copy()
+    r = model.residual(x)
+    jac = model.jacobian(x)
+    g = model.grad(jac, r)
+    return x, r, model.cost(r), jac, g, (float(np.max(np.abs(g))) if g.size else 0.0)
+
+
+def _stop_reason(gnorm, gtol, it, max_iter, deadline) -> str:
+    """Why an inner loop stops before its next iteration ("" to go on)."""
+    if gnorm <= gtol:
+        return "gtol"
+    if it >= max_iter:
+        return "max_iter"
+    if deadline is not None and time.perf_counter() > deadline:
+        return "max_time"
+    return ""
+
+
 def levenberg_marquardt(model, x, *, gtol: float, max_iter: int = 100, mu0: float | None = None,
                         tau: float = 1e-4, ftol: float = 1e-10, xtol: float = 1e-12, mu_max: float = 1e20,
                         deadline: float | None = None) -> InnerResult:
     """Minimise ½‖r(x)‖² from ``x``; ``gtol`` bounds ‖Jᵀr‖_∞ (see the module docstring).
     ``mu0`` (e.g. the previous subproblem's final damping) overrides τ·max diag(JᵀJ)."""
-    x = np.asarray(x, dtype=float).copy()
-    r = model.residual(x)
-    cost = model.cost(r)
-    jac = model.jacobian(x)
-    g = model.grad(jac, r)
+    x, r, cost, jac, g, gnorm = _evaluate(model, x)
     scale = max(model.jtj_diag_max(jac), 1e-12)
     mu = tau * scale if mu0 is None else float(mu0)
     mu = min(max(mu, 1e-14 * scale), mu_max)
-    nu, it, acc, reason = 2.0, 0, 0, "max_iter"
-    gnorm = float(np.max(np.abs(g))) if g.size else 0.0
+    nu, it, acc = 2.0, 0, 0
     while True:
-        if gnorm <= gtol:
-            reason = "gtol"
-            break
-        if it >= max_iter:
-            break
-        if deadline is not None and time.perf_counter() > deadline:
-            reason = "max_time"
+        reason = _stop_reason(gnorm, gtol, it, max_iter, deadline)
+        if reason:
             break
         it += 1
         try:
@@ -172,22 +182,12 @@ def levenberg_marquardt(model, x, *, gtol: float, max_iter: int = 100, mu0: floa
 def gauss_newton(model, x, *, gtol: float, max_iter: int = 100, ftol: float = 1e-10, xtol: float = 1e-12,
                  deadline: float | None = None, **_) -> InnerResult:
     """Gauss–Newton with Armijo backtracking (see the module docstring)."""
-    x = np.asarray(x, dtype=float).copy()
-    r = model.residual(x)
-    cost = model.cost(r)
-    jac = model.jacobian(x)
-    g = model.grad(jac, r)
+    x, r, cost, jac, g, gnorm = _evaluate(model, x)
     floor = 1e-10 * max(model.jtj_diag_max(jac), 1e-12)
-    it, acc, reason = 0, 0, "max_iter"
-    gnorm = float(np.max(np.abs(g))) if g.size else 0.0
+    it, acc = 0, 0
     while True:
-        if gnorm <= gtol:
-            reason = "gtol"
-            break
-        if it >= max_iter:
-            break
-        if deadline is not None and time.perf_counter() > deadline:
-            reason = "max_time"
+        reason = _stop_reason(gnorm, gtol, it, max_iter, deadline)
+        if reason:
             break
         it += 1
         try:
