@@ -106,13 +106,15 @@ class NLP:
         return {"x": self.x, "f": self.f, "g": self.g, "p": self.p}
 
     def functions(self) -> dict[str, ca.Function]:
-        """Compiled CasADi Functions of (x, p): objective, constraints, residual."""
-        args, names = [self.x, self.p], ["x", "p"]
-        return {
-            "f": ca.Function("f", args, [self.f], names, ["f"]),
-            "g": ca.Function("g", args, [self.g], names, ["g"]),
-            "F": ca.Function("F", args, [self.residual], names, ["F"]),
-        }
+        """CasADi Functions of (x, p): objective, constraints, residual (built once per NLP)."""
+        if "functions" not in self.cache:
+            args, names = [self.x, self.p], ["x", "p"]
+            self.cache["functions"] = {
+                "f": ca.Function("f", args, [self.f], names, ["f"]),
+                "g": ca.Function("g", args, [self.g], names, ["g"]),
+                "F": ca.Function("F", args, [self.residual], names, ["F"]),
+            }
+        return self.cache["functions"]
 
     def with_extras(self, g_extra, lbg_extra, ubg_extra, f_extra) -> "NLP":
         """A copy with user constraints appended to g and user objective terms added."""
@@ -128,7 +130,7 @@ class NLP:
     def constraint_violation(self, x, p=None) -> float:
         """max over bounds and constraints of the amount by which ``x`` violates them."""
         p = self.p0 if p is None else p
-        gval = np.asarray(ca.Function("g", [self.x, self.p], [self.g])(x, p)).ravel()
+        gval = np.asarray(self.functions()["g"](x, p)).ravel()
         viol = [np.maximum(self.lbx - x, 0), np.maximum(x - self.ubx, 0),
                 np.maximum(self.lbg - gval, 0), np.maximum(gval - self.ubg, 0)]
         return float(max((v.max() if v.size else 0.0) for v in viol))

@@ -188,7 +188,7 @@ def branch_bounds(nlp, x, p):
     """Bounds of the branch NLP at ``x``: for each pair 0 ≤ A ⊥ B ≥ 0 the smaller side is
     fixed to 0 (its upper bound set to 0) and the product row is dropped. The branch NLP
     is smooth and satisfies LICQ generically; its solutions satisfy A∘B = 0 exactly."""
-    g = np.asarray(ca.Function("g", [nlp.x, nlp.p], [nlp.g])(x, p)).ravel()
+    g = np.asarray(nlp.functions()["g"](x, p)).ravel()
     v = np.concatenate([x, g])
     A, B = nlp.complementarity_pairs[:, 0], nlp.complementarity_pairs[:, 1]
     fixed = np.where(v[A] <= v[B], A, B)
