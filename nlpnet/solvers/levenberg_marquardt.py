@@ -108,13 +108,18 @@ def _finite(r) -> bool:
     return bool(np.all(np.isfinite(r[0])) and np.all(np.isfinite(r[1])))
 
 
+def _linearize(model, x, r):
+    """Jacobian, gradient and ‖gradient‖∞ at x with residual r."""
+    jac = model.jacobian(x)
+    g = model.grad(jac, r)
+    return jac, g, (float(np.max(np.abs(g))) if g.size else 0.0)
+
+
 def _evaluate(model, x):
     """Copy of x with its residual, cost, Jacobian, gradient and ‖gradient‖∞."""
     x = np.asarray(x, dtype=float).copy()
     r = model.residual(x)
-    jac = model.jacobian(x)
-    g = model.grad(jac, r)
-    return x, r, model.cost(r), jac, g, (float(np.max(np.abs(g))) if g.size else 0.0)
+    return (x, r, model.cost(r)) + _linearize(model, x, r)
 
 
 def _stop_reason(gnorm, gtol, it, max_iter, deadline) -> str:
@@ -169,9 +174,7 @@ def levenberg_marquardt(model, x, *, gtol: float, max_iter: int = 100, mu0: floa
         mu *= max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
         mu = max(mu, 1e-14 * scale)
         nu = 2.0
-        jac = model.jacobian(x)
-        g = model.grad(jac, r)
-        gnorm = float(np.max(np.abs(g))) if g.size else 0.0
+        jac, g, gnorm = _linearize(model, x, r)
         if small_step or small_decrease:
             reason = "gtol" if gnorm <= gtol else ("xtol" if small_step else "ftol")
             break
@@ -215,9 +218,7 @@ def gauss_newton(model, x, *, gtol: float, max_iter: int = 100, ftol: float = 1e
         small_step = t * np.linalg.norm(d) <= xtol * (np.linalg.norm(x) + xtol)
         small_decrease = cost - cost_new <= ftol * cost
         x, r, cost = x + t * d, r_new, cost_new
-        jac = model.jacobian(x)
-        g = model.grad(jac, r)
-        gnorm = float(np.max(np.abs(g))) if g.size else 0.0
+        jac, g, gnorm = _linearize(model, x, r)
         if small_step or small_decrease:
             reason = "gtol" if gnorm <= gtol else ("xtol" if small_step else "ftol")
             break
