@@ -53,10 +53,15 @@ import numpy as np
 from ..options import check_int, check_nonneg, check_positive
 from ..result import History, Status
 from . import SolverSpec, register_solver
-from .alm_rules import OuterState, make_rule, RULES, initial_multipliers
-from .levenberg_marquardt import AugmentedResidual, InnerResult, gauss_newton, levenberg_marquardt
-from threadpoolctl import threadpool_limits
+from .alm_rules import RULES, OuterState, initial_multipliers, make_rule
+from .levenberg_marquardt import (
+    AugmentedResidual,
+    InnerResult,
+    gauss_newton,
+    levenberg_marquardt,
+)
 from .structured import BlockStructure
+from .threads import blas_threads
 
 __all__ = ["AlmOptions", "solve_alm", "INNER_SOLVERS"]
 
@@ -98,7 +103,7 @@ class AlmOptions:
     ipopt:          extra IPOPT options for inner="ipopt" (default tol 1e-8, max_iter = max_inner).
     blas_threads:   BLAS threads during the solve (default 1: the per-sample operations are
                     tiny and threading them costs far more than it gains; None leaves the
-                    setting alone). Set through ``threadpoolctl``.
+                    setting alone). Covers CasADi's bundled OpenBLAS too (:mod:`.threads`).
     verbose:        print one line per outer iteration.
     """
 
@@ -231,7 +236,7 @@ class _IpoptInner:
 
 # --------------------------------------------------------------------------- main loop
 def solve_alm(problem, nlp, opts: AlmOptions):
-    with threadpool_limits(limits=opts.blas_threads, user_api="blas"):
+    with blas_threads(opts.blas_threads):
         return _solve_alm(problem, nlp, opts)
 
 
