@@ -138,36 +138,36 @@ class BlockStructure:
         xj = ca.SX.sym("xd", net.n_inputs)
         yj = ca.SX.sym("yd", net.n_outputs)
         kappa = ca.SX.sym("kappa")
-        Z, c, parts = xj, 0, []
+        Z, c, exact, smooth = xj, 0, [], []
         weights = net.symbolic_weights(th)
         self.smoothable = False
         for (W, b), layer in zip(weights[:-1], net.layers[:-1]):
             z = sj[c:c + layer.units]
             c += layer.units
             a = net.affine(W, b, Z)
+            exact.append(z - layer.activation.casadi(a))     # the library's ReLU: derivative 1[a > 0]
             if layer.activation.name == "relu":
-                # smoothing phase: softplus_κ(a) = max(a, 0) + log(1 + e^{−κ|a|})/κ (its derivative
-                # is ½ at a = 0, which fmax gives); exact phase (κ = EXACT): the library's ReLU,
-                # derivative 1[a > 0] as in the NLP
-                smooth = ca.fmax(a, 0) + ca.log1p(ca.exp(-kappa * ca.fabs(a))) / kappa
-                parts.append(z - ca.if_else(kappa >= EXACT, layer.activation.casadi(a), smooth))
+                # smoothing phase: softplus_κ(a) = max(a, 0) + log(1 + e^{−κ|a|})/κ (derivative ½ at a = 0)
+                smooth.append(z - (ca.fmax(a, 0) + ca.log1p(ca.exp(-kappa * ca.fabs(a))) / kappa))
                 self.smoothable = True
             else:
-                parts.append(z - layer.activation.casadi(a))
+                smooth.append(exact[-1])
             Z = z
         W, b = weights[-1]
-        parts.append((net.layers[-1].activation.casadi(net.affine(W, b, Z)) - yj) / np.sqrt(self.N))
-        r = ca.vertcat(*parts)
+        out = (net.layers[-1].activation.casadi(net.affine(W, b, Z)) - yj) / np.sqrt(self.N)
+        r = ca.vertcat(*exact, out)
         if r.numel() != self.n_r:
             return False
         Ja, Jb = ca.jacobian(r, th), ca.jacobian(r, sj)
-        one = ca.Function("alm_sample", [th, sj, xj, yj, kappa], [r, Ja.nz[:], Jb.nz[:]])
-        fmap = one.map("alm_samples", "serial", self.N, [0, 4], [])   # θ and κ shared, not repeated
         self._data = (np.ascontiguousarray(problem.X.T), np.ascontiguousarray(problem.y.T))
-        self._map = _MapEvaluator(fmap, self.n_th, self.n_s, self.N, *self._data)
-        rmap = ca.Function("alm_sample_rows", [th, sj, xj, yj, kappa], [r]).map("alm_rows", "serial", self.N,
-                                                                               [0, 4], [])
-        self._map_rows = _MapEvaluator(rmap, self.n_th, self.n_s, self.N, *self._data)
+        # one mapped Function per phase (not one if_else of both: an if_else evaluates both
+        # branches, which doubled the cost of every ReLU Jacobian), each built on first use
+        # (most ReLU runs never leave the smoothing phase)
+        self._sym = (th, sj, xj, yj, kappa)
+        self._phases = {EXACT: ("alm_exact", r, (Ja, Jb))}
+        if self.smoothable:
+            self._phases["smooth"] = ("alm_smooth", ca.vertcat(*smooth, out), None)
+        self._evaluators = {}
         self._glob_rows = _Evaluator(ca.Function("alm_global_rows", [nlp.x, nlp.p], [_global_rows_expr(nlp, rows, self)]),
                                      self.p0)
         ar, ac = Ja.sparsity().get_triplet()
@@ -195,8 +195,29 @@ class BlockStructure:
         self.f_rows_fast = True
         return True
 
+    def _mapped(self, with_jacobian: bool):
+        """The mapped evaluator of the current phase (exact or smoothed ReLU): rows and the
+        Jacobian nonzeros on the exact rows' pattern, or rows only; θ and κ shared."""
+        phase = EXACT if self.kappa >= EXACT else "smooth"
+        key = (phase, with_jacobian)
+        if key not in self._evaluators:
+            name, r, jacs = self._phases[phase]
+            th, sj, xj, yj, kappa = self._sym
+            outs = [r]
+            if with_jacobian:
+                spa, spb = (J.sparsity() for J in self._phases[EXACT][2])
+                Ja, Jb = jacs or (ca.jacobian(r, th), ca.jacobian(r, sj))
+                # a smoothed row can only lose structural nonzeros (then stored as zeros)
+                if not (Ja.sparsity().is_subset(spa) and Jb.sparsity().is_subset(spb)):
+                    raise RuntimeError(f"{name}: Jacobian pattern differs from the exact rows' pattern")
+                outs += [ca.project(Ja, spa).nz[:], ca.project(Jb, spb).nz[:]]
+            f = ca.Function(name if with_jacobian else name + "_rows", [th, sj, xj, yj, kappa], outs)
+            fmap = f.map(f.name() + "_map", "serial", self.N, [0, 4], [])
+            self._evaluators[key] = _MapEvaluator(fmap, self.n_th, self.n_s, self.N, *self._data)
+        return self._evaluators[key]
+
     def _rows_mapped(self, x):
-        loc = self._map_rows(x[self.widx], x[self.sidx], self.kappa)[0]
+        loc = self._mapped(False)(x[self.widx], x[self.sidx], self.kappa)[0]
         R = np.empty(self.n_R)
         R[self.local_rows] = loc
         if self.n_G:
@@ -276,7 +297,7 @@ class BlockStructure:
 
     def jacobian(self, x, p=None) -> "BlockJacobian":
         if self.mapped:
-            _, anz, bnz = self._map(x[self.widx], x[self.sidx], self.kappa)
+            _, anz, bnz = self._mapped(True)(x[self.widx], x[self.sidx], self.kappa)
             A = anz.reshape(self.N, -1)[:, self._a_perm]
             B = np.zeros((self.N, self.n_r * self.n_s))
             B[:, self._b_flat] = bnz.reshape(self.N, -1)
@@ -300,6 +321,19 @@ class BlockStructure:
 
     def from_x(self, v):
         return v[self.widx], v[self.sidx]
+
+
+def _tril_inverse(L):
+    """Inverses of a stack of lower-triangular matrices by forward substitution, one row at a
+    time for all matrices at once: row i of L⁻¹ is −(L[i, :i] L⁻¹[:i, :i]) / L[i, i]."""
+    n = L.shape[1]
+    X = np.zeros_like(L)
+    d = 1.0 / np.diagonal(L, axis1=1, axis2=2)
+    X[:, 0, 0] = d[:, 0]
+    for i in range(1, n):
+        X[:, i, :i] = -np.matmul(L[:, i:i + 1, :i], X[:, :i, :i])[:, 0, :] * d[:, i:i + 1]
+        X[:, i, i] = d[:, i]
+    return X
 
 
 class BlockJacobian:
@@ -365,11 +399,15 @@ class BlockJacobian:
         return self._eig
 
     def projector(self, mu):
-        """M_j = μ (B_jB_jᵀ + μI)⁻¹ for every sample, by batched Cholesky and inversion."""
+        """M_j = μ (B_jB_jᵀ + μI)⁻¹ = μ L_j⁻ᵀL_j⁻¹ for every sample, from the batched Cholesky
+        factor L_j (K_j is SPD for μ > 0; a failed factorization raises LinAlgError). NumPy's
+        batched ``inv`` runs an LU solve per matrix and took 1.9 ms for 80 blocks of 33 × 33
+        against 1.3 ms this way."""
         K = self.gram().copy()
         idx = np.arange(self.st.n_r)
         K[:, idx, idx] += mu
-        return mu * np.linalg.inv(K)               # K is SPD for μ > 0; a singular K raises LinAlgError
+        X = _tril_inverse(np.linalg.cholesky(K))
+        return mu * np.matmul(np.swapaxes(X, 1, 2), X)
 
     def _X_chunk(self, sl, R):
         """X_j = R_j A_j for the samples in ``sl`` with R_jᵀR_j = M_j: (c × n_r × n_θ)."""
