@@ -82,6 +82,31 @@ def test_structured_solve_equals_dense_on_complementarity_patterns(activation, m
     assert np.max(np.abs(d - d_ref)) <= 1e-10 * max(1.0, np.max(np.abs(d_ref)))
 
 
+def test_sample_rows_are_built_once_per_architecture_and_size():
+    a, b = _problem("relu", seed=0), _problem("relu", seed=1)        # other data, other weights
+    c = _problem("relu", n=10, seed=0)
+    sa, sb, sc = (BlockStructure(p.nlp, p) for p in (a, b, c))
+    assert sa._sample_rows is sb._sample_rows and sc._sample_rows is not sa._sample_rows
+    for p, st in ((b, sb), (c, sc)):   # each evaluates its own data
+        R = ca.Function("R", [p.nlp.x], [ca.vertcat(p.nlp.g, p.nlp.residual)])
+        np.testing.assert_allclose(st.rows(p.nlp.x0), np.asarray(R(p.nlp.x0)).ravel(), rtol=0, atol=1e-13)
+
+
+@pytest.mark.parametrize("sample", [0, -1])
+def test_mapped_route_is_refused_when_it_does_not_reproduce_the_nlp(sample):
+    # the per-sample Function reads the problem's data; if it disagrees with the data the
+    # NLP was built from (first or last sample), the set-up check falls back to the generic route
+    prob = _problem("tanh")
+    nlp = prob.nlp
+    assert BlockStructure(nlp, prob).mapped
+    prob.X = prob.X.copy()
+    prob.X[sample] += 0.5
+    st = BlockStructure(nlp, prob)
+    assert not st.mapped
+    np.testing.assert_allclose(st.rows(nlp.x0), np.asarray(ca.Function("R", [nlp.x], [ca.vertcat(nlp.g, nlp.residual)])(
+        nlp.x0)).ravel(), rtol=0, atol=1e-13)
+
+
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
 def test_block_jacobian_matches_casadi_and_fd(activation):
     prob = _problem(activation, reg=nlpnet.L2(1e-3))

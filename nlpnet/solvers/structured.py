@@ -23,8 +23,9 @@ from __future__ import annotations
 import casadi as ca
 import numpy as np
 
-__all__ = ["BlockStructure", "BlockJacobian"]
+from .sample_rows import EXACT, MapEvaluator, sample_rows
 
+__all__ = ["BlockStructure", "BlockJacobian"]
 
 
 class _Evaluator:
@@ -51,34 +52,8 @@ class _Evaluator:
         return self.outs[0] if self.n_out == 1 else self.outs
 
 
-EXACT = 1e300   # κ that makes the smoothed ReLU the ReLU itself (to round-off)
-
-
 def _global_rows_expr(nlp, rows, st):
     return rows[st.global_rows.tolist()] if st.n_G else ca.SX(0, 1)
-
-
-class _MapEvaluator:
-    """Buffers for the mapped per-sample Function (θ, S, X, Y) → (rows, ∂rows/∂θ nz, ∂rows/∂s nz),
-    each output an (entries × N) column-major block, read back as (N × entries)."""
-
-    def __init__(self, f: ca.Function, n_th, n_s, N, Xt, Yt):
-        self.th, self.S, self.kappa = np.zeros(n_th), np.zeros((N, n_s)), np.zeros(1)
-        self.Xt, self.Yt = Xt.T.copy(), Yt.T.copy()          # (N × d): column-major (d × N)
-        self.outs = [np.zeros(f.nnz_out(i)) for i in range(f.n_out())]
-        self.buf, self.trigger = f.buffer()
-        for i, a in enumerate((self.th, self.S, self.Xt, self.Yt, self.kappa)):
-            self.buf.set_arg(i, memoryview(a))
-        for i, o in enumerate(self.outs):
-            self.buf.set_res(i, memoryview(o))
-        self.N = N
-
-    def __call__(self, th, S, kappa):
-        self.th[:] = th
-        self.S[:] = S
-        self.kappa[0] = kappa
-        self.trigger()
-        return [self.outs[0].reshape(self.N, -1)] + self.outs[1:]
 
 
 class BlockStructure:
@@ -112,7 +87,8 @@ class BlockStructure:
         self.p0 = np.asarray(nlp.p0, dtype=float)
 
         rows = ca.vertcat(nlp.g, nlp.residual)
-        self.f_rows = _Evaluator(ca.Function("alm_rows", [nlp.x, nlp.p], [rows]), self.p0)
+        self._nlp_rows = (nlp.x, nlp.p, rows)
+        self._f_rows = None
         self.n_R = rows.numel()
         self.mapped = problem is not None and self._build_mapped(nlp, problem, rows, verify)
         if not self.mapped:
@@ -133,53 +109,23 @@ class BlockStructure:
         names = [nm for nm, _, _ in nlp.layout.state_names]
         if any(nm != "z" for nm in names) or nlp.p.numel() or self.n_s != sum(l.units for l in net.layers[:-1]):
             return False
-        th = ca.SX.sym("th", self.n_th)
-        sj = ca.SX.sym("s", self.n_s)
-        xj = ca.SX.sym("xd", net.n_inputs)
-        yj = ca.SX.sym("yd", net.n_outputs)
-        kappa = ca.SX.sym("kappa")
-        Z, c, exact, smooth = xj, 0, [], []
-        weights = net.symbolic_weights(th)
-        self.smoothable = False
-        for (W, b), layer in zip(weights[:-1], net.layers[:-1]):
-            z = sj[c:c + layer.units]
-            c += layer.units
-            a = net.affine(W, b, Z)
-            exact.append(z - layer.activation.casadi(a))     # the library's ReLU: derivative 1[a > 0]
-            if layer.activation.name == "relu":
-                # smoothing phase: softplus_κ(a) = max(a, 0) + log(1 + e^{−κ|a|})/κ (derivative ½ at a = 0)
-                smooth.append(z - (ca.fmax(a, 0) + ca.log1p(ca.exp(-kappa * ca.fabs(a))) / kappa))
-                self.smoothable = True
-            else:
-                smooth.append(exact[-1])
-            Z = z
-        W, b = weights[-1]
-        out = (net.layers[-1].activation.casadi(net.affine(W, b, Z)) - yj) / np.sqrt(self.N)
-        r = ca.vertcat(*exact, out)
-        if r.numel() != self.n_r:
+        sr = sample_rows(net, self.N)
+        if sr.n_r != self.n_r:
             return False
-        Ja, Jb = ca.jacobian(r, th), ca.jacobian(r, sj)
+        self._sample_rows, self.smoothable, self._evaluators = sr, sr.smoothable, {}
         self._data = (np.ascontiguousarray(problem.X.T), np.ascontiguousarray(problem.y.T))
-        # one mapped Function per phase (not one if_else of both: an if_else evaluates both
-        # branches, which doubled the cost of every ReLU Jacobian), each built on first use
-        # (most ReLU runs never leave the smoothing phase)
-        self._sym = (th, sj, xj, yj, kappa)
-        self._phases = {EXACT: ("alm_exact", r, (Ja, Jb))}
-        if self.smoothable:
-            self._phases["smooth"] = ("alm_smooth", ca.vertcat(*smooth, out), None)
-        self._evaluators = {}
         self._glob_rows = _Evaluator(ca.Function("alm_global_rows", [nlp.x, nlp.p], [_global_rows_expr(nlp, rows, self)]),
                                      self.p0)
-        ar, ac = Ja.sparsity().get_triplet()
+        ar, ac = sr.a_sparsity.get_triplet()
         order = np.lexsort((np.asarray(ac), np.asarray(ar)))
         self._a_perm = order
         self.a_rows, self.a_cols = np.asarray(ar, np.int64)[order], np.asarray(ac, np.int64)[order]
         self.K = self.a_rows.size
-        br, bc = Jb.sparsity().get_triplet()
+        br, bc = sr.b_sparsity.get_triplet()
         self._b_flat = np.asarray(br, np.int64) * self.n_s + np.asarray(bc, np.int64)
         # global rows depend on θ only (checked by the solver); their Jacobian is small
         g_expr = rows[self.global_rows.tolist()] if self.n_G else ca.SX(0, 1)
-        Jg = ca.jacobian(g_expr, nlp.x[self.widx.tolist()] if self.n_G else th) if self.n_G else ca.SX(0, self.n_th)
+        Jg = ca.jacobian(g_expr, nlp.x[self.widx.tolist()]) if self.n_G else ca.SX(0, self.n_th)
         if self.n_G and ca.depends_on(g_expr, nlp.x[self.n_th:] if self.n_s else ca.SX(0, 1)):
             self.coupled = True
             return False
@@ -188,32 +134,25 @@ class BlockStructure:
                                 n_out=2)
         self._finish_maps()
         if verify:
+            # the per-sample Function against the NLP's own rows of the first and the last
+            # sample (every sample's rows are the same expression of its own data; a Function
+            # of all rows would cost ~0.1 ms per sample to build)
+            probe = self.local_rows[[0, self.N - 1]].ravel()
+            f_probe = ca.Function("alm_rows_probe", [nlp.x, nlp.p], [rows[probe.tolist()]])
             rng = np.random.default_rng(0)
             for x in (nlp.x0, nlp.x0 + 0.1 * rng.standard_normal(self.n_x)):
-                if not np.allclose(self._rows_mapped(x), self.f_rows(x), rtol=1e-10, atol=1e-12):
+                ref = np.asarray(f_probe(x, self.p0)).ravel()
+                if not np.allclose(self._rows_mapped(x)[probe], ref, rtol=1e-10, atol=1e-12):
                     return False
-        self.f_rows_fast = True
         return True
 
-    def _mapped(self, with_jacobian: bool):
-        """The mapped evaluator of the current phase (exact or smoothed ReLU): rows and the
-        Jacobian nonzeros on the exact rows' pattern, or rows only; θ and κ shared."""
-        phase = EXACT if self.kappa >= EXACT else "smooth"
-        key = (phase, with_jacobian)
+    def _mapped(self, with_jacobian: bool) -> MapEvaluator:
+        """This problem's evaluator of the current phase (exact or smoothed ReLU): rows and
+        Jacobian nonzeros, or rows only (:mod:`.sample_rows`)."""
+        key = (EXACT if self.kappa >= EXACT else "smooth", with_jacobian)
         if key not in self._evaluators:
-            name, r, jacs = self._phases[phase]
-            th, sj, xj, yj, kappa = self._sym
-            outs = [r]
-            if with_jacobian:
-                spa, spb = (J.sparsity() for J in self._phases[EXACT][2])
-                Ja, Jb = jacs or (ca.jacobian(r, th), ca.jacobian(r, sj))
-                # a smoothed row can only lose structural nonzeros (then stored as zeros)
-                if not (Ja.sparsity().is_subset(spa) and Jb.sparsity().is_subset(spb)):
-                    raise RuntimeError(f"{name}: Jacobian pattern differs from the exact rows' pattern")
-                outs += [ca.project(Ja, spa).nz[:], ca.project(Jb, spb).nz[:]]
-            f = ca.Function(name if with_jacobian else name + "_rows", [th, sj, xj, yj, kappa], outs)
-            fmap = f.map(f.name() + "_map", "serial", self.N, [0, 4], [])
-            self._evaluators[key] = _MapEvaluator(fmap, self.n_th, self.n_s, self.N, *self._data)
+            f = self._sample_rows.mapped(*key)
+            self._evaluators[key] = MapEvaluator(f, self.n_th, self.n_s, self.N, *self._data)
         return self._evaluators[key]
 
     def _rows_mapped(self, x):
@@ -290,6 +229,15 @@ class BlockStructure:
         if self.mapped:
             return self._rows_mapped(x)
         return self.f_rows(x, p).copy()
+
+    @property
+    def f_rows(self) -> _Evaluator:
+        """All rows R(x, p) as one CasADi Function of the whole NLP (generic route; built on
+        first use)."""
+        if self._f_rows is None:
+            x, p, rows = self._nlp_rows
+            self._f_rows = _Evaluator(ca.Function("alm_rows", [x, p], [rows]), self.p0)
+        return self._f_rows
 
     def split(self, R):
         """(local (N × n_r), global (n_G,)) views of R."""
