@@ -23,7 +23,7 @@ import casadi as ca
 import numpy as np
 
 from .data import as_inputs, as_targets
-from .formulations import MultipleShooting, SingleShooting, get_formulation
+from .formulations import Formulation, MultipleShooting, SingleShooting, get_formulation
 from .losses import as_regularizers
 from .network import Network
 from .nlp import NLP
@@ -68,22 +68,28 @@ class Problem:
         """The problem's own NLP, with extra constraints and objective terms included."""
         return self.nlp_for(self.formulation.name)
 
-    def nlp_for(self, formulation: str) -> NLP:
-        """The NLP in ``formulation`` (built from the same θ on first use), with extras."""
-        if formulation not in self._nlps:
-            form = SingleShooting() if formulation == "single_shooting" else get_formulation(formulation)
-            self._nlps[formulation] = form.build(self.network, self.X, self.y, self.regularizers, self.theta)
-        if formulation in self._assembled:
-            return self._assembled[formulation]
-        base = self._nlps[formulation]
+    def nlp_for(self, formulation) -> NLP:
+        """The NLP in ``formulation``, a name or a :class:`~nlpnet.formulations.Formulation`
+        (e.g. multiple shooting with other lifting rules), built from the same θ on first use,
+        with the problem's extra constraints and objective terms."""
+        form = formulation if isinstance(formulation, Formulation) else None
+        key = formulation.describe() if form is not None else formulation
+        if key == self.formulation.describe():
+            key = self.formulation.name
+        if key not in self._nlps:
+            form = form or (SingleShooting() if key == "single_shooting" else get_formulation(key))
+            self._nlps[key] = form.build(self.network, self.X, self.y, self.regularizers, self.theta)
+        if key in self._assembled:
+            return self._assembled[key]
+        base = self._nlps[key]
         g = ca.vertcat(*self._g) if self._g else ca.SX(0, 1)
-        if formulation != self.formulation.name and self._depends_on_states(g, self._f_extra):
+        if key != self.formulation.name and self._depends_on_states(g, self._f_extra):
             raise ValueError(f"subject_to: the extra constraints or objective use lifted states, which do not exist "
-                             f"in the {formulation} formulation this solver needs; state them on weights or outputs")
+                             f"in the {key} formulation this solver needs; state them on weights or outputs")
         lb = np.concatenate(self._lbg) if self._lbg else np.zeros(0)
         ub = np.concatenate(self._ubg) if self._ubg else np.zeros(0)
-        self._assembled[formulation] = base.with_extras(g, lb, ub, self._f_extra)
-        return self._assembled[formulation]
+        self._assembled[key] = base.with_extras(g, lb, ub, self._f_extra)
+        return self._assembled[key]
 
     def _depends_on_states(self, g, f) -> bool:
         own = self._nlps[self.formulation.name]

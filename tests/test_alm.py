@@ -77,14 +77,24 @@ def test_equality_constraint_from_subject_to():
     assert res.constraint_violation < 1e-4
 
 
-@pytest.mark.parametrize("kw, match", [
-    ({"relu": "complementarity"}, "relu='equality'"),
-])
-def test_complementarity_refused(kw, match):
-    X, y = make_data(8, 1, 1)
-    prob = Problem(Network([1, 3, 1], activation="relu", seed=0), X, y, **kw)
-    with pytest.raises(ValueError, match=match):
-        prob.solve("alm")
+@pytest.mark.parametrize("activation, states", [("relu", ["z1", "z2"]), (("leaky_relu", 0.1), ["u1", "u2", "v1", "v2"])])
+def test_complementarity_lifting_is_trained_through_its_equality_equivalent(activation, states):
+    X, y = make_data(12, 1, 1)
+    net = Network([1, 4, 4, 1], activation=activation, seed=0)
+    comp = Problem(net, X, y)                                        # complementarity rows (default)
+    eq = Problem(net, X, y, relu="equality", leaky_relu="equality")
+    rc, re = comp.solve("alm", max_outer=6), eq.solve("alm", max_outer=6)
+    assert rc.status is re.status and "complementarity layers" in rc.message
+    assert rc.train_loss == pytest.approx(re.train_loss, rel=1e-12)
+    assert rc.train_loss < 0.5 * initial_mse(comp)
+    # reported in the problem's own variables: its x, its states, its (ε = 0) constraints
+    assert rc.x.shape == (comp.nlp.n_x,) and sorted(rc.states) == states
+    # the complementarity rows (z − a ≥ 0, z(z − a) ≤ 0, z ≥ 0) are violated by at most the
+    # lifted equations' residual times the size of the states
+    assert rc.constraint_violation <= 10 * re.constraint_violation + 1e-12
+    if activation != "relu":   # v = max(u, 0.1 u) up to the lifted equations' residual
+        u, v = rc.states["u1"], rc.states["v1"]
+        assert np.max(np.abs(v - np.maximum(u, 0.1 * u))) <= rc.constraint_violation + 1e-12
 
 
 def test_inequality_refused_points_to_ipopt():

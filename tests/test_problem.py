@@ -189,3 +189,19 @@ def test_state_constraints_cannot_move_to_single_shooting():
     assert prob.nlp.n_g > 0
     with pytest.raises(ValueError, match=r"subject_to: the extra constraints or objective use lifted states"):
         prob.nlp_for("single_shooting")
+
+
+def test_nlp_for_a_formulation_instance_builds_a_variant_with_the_same_weights_and_extras():
+    from nlpnet.formulations import MultipleShooting
+    X, y = make_data(6, 1, 1)
+    prob = Problem(Network([1, 3, 1], activation="relu", seed=0), X, y)      # ReLU by complementarity
+    prob.subject_to(prob.output(np.array([[0.5]])) == 0.2)
+    eq = prob.nlp_for(MultipleShooting(relu="equality"))
+    assert prob.nlp.has_complementarity and not eq.has_complementarity
+    assert eq is prob.nlp_for(MultipleShooting(relu="equality"))            # built once
+    assert prob.nlp_for(MultipleShooting()) is prob.nlp                     # the problem's own
+    assert eq.n_g == 6 * 3 + 1                                              # layer rows + the extra row
+    np.testing.assert_array_equal(eq.x0[:prob.network.n_params], prob.network.params)
+    prob.subject_to(prob.states["z1"][0, 0] == 0.1)                         # a state of the own NLP
+    with pytest.raises(ValueError, match="lifted states"):
+        prob.nlp_for(MultipleShooting(relu="equality", leaky_relu="equality", epsilon=1e-6))

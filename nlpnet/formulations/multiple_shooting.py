@@ -42,7 +42,8 @@ class MultipleShooting(Formulation):
         self.relu, self.leaky_relu, self.epsilon = relu, leaky_relu, float(epsilon)
 
     def describe(self) -> str:
-        return f"{self.name}(relu={self.relu}, leaky_relu={self.leaky_relu})"
+        eps = f", epsilon={self.epsilon:g}" if "complementarity" in (self.relu, self.leaky_relu) else ""
+        return f"{self.name}(relu={self.relu}, leaky_relu={self.leaky_relu}{eps})"
 
     def _rule(self, act) -> str:
         if act.kind == "relu" and self.relu == "complementarity":
@@ -134,6 +135,26 @@ class MultipleShooting(Formulation):
             blocks += [v.T for v in vals]
             Z = vals[-1]
         return np.vstack(blocks) if blocks else np.zeros((0, X.shape[0]))
+
+    def equality_lifting(self) -> "MultipleShooting":
+        """The same formulation with every ReLU / leaky ReLU lifted as the equality z = σ(a)."""
+        return MultipleShooting(relu="equality", leaky_relu="equality", epsilon=self.epsilon)
+
+    def lift_solution(self, network, X, params, layer_states) -> np.ndarray:
+        """This formulation's x from weights and per-layer activations Z_k (N × units each),
+        e.g. a solution of :meth:`equality_lifting`: a complementarity ReLU layer takes z = Z_k,
+        a leaky one u = Z_{k−1}W_kᵀ + b_k and v = Z_k. For Z_k = max(a_k, 0) (or
+        max(a_k, αa_k)) the complementarity rows hold exactly, with ε = 0."""
+        blocks, Z_prev = [], X
+        for (W, b), layer, Z in zip(network.with_params(params).get_weights(), network.layers[:-1], layer_states):
+            if self._rule(layer.activation) == "leaky_relu":
+                A = Z_prev @ W.T if b is None else Z_prev @ W.T + b
+                blocks += [A.T, Z.T]
+            else:
+                blocks.append(Z.T)
+            Z_prev = Z
+        S = np.vstack(blocks) if blocks else np.zeros((0, X.shape[0]))
+        return np.concatenate([params, S.ravel(order="F")])
 
     def unpack(self, nlp, x) -> Unpacked:
         x = np.asarray(x, dtype=float).ravel()

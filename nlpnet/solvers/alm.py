@@ -26,9 +26,10 @@ are off for every sample get no derivative and the lifted problem stalls at poor
 Inner solvers (``inner``): ``"lm"`` Levenberg–Marquardt with the per-sample state
 elimination of :mod:`.structured` (one iteration costs O(N) time and memory), ``"gauss_newton"``
 with a line search, and ``"ipopt"`` on the unconstrained subproblem (CasADi ``nlpsol`` with
-the multipliers and the penalty as parameters, so it is built once). The structured solvers
-need the per-sample block pattern: ReLU and leaky ReLU must be lifted as equalities
-(``relu="equality"``, ``leaky_relu="equality"``); complementarity (inequality) formulations,
+the multipliers and the penalty as parameters, so it is built once). The method handles
+equality constraints. ReLU and leaky ReLU lifted by complementarity (0 ≤ z ⊥ z − a ≥ 0)
+are iterated on as their exact equivalent z = max(a, 0) (resp. max(a, αa)), the
+thesis's form, and the result is reported in the complementarity variables with ε = 0;
 bounds and inequality user constraints are refused with a pointer to IPOPT.
 
 Stopping, checked after each outer iteration:
@@ -182,11 +183,17 @@ class AlmOptions:
 
 
 # --------------------------------------------------------------------------- checks
+def _equality_nlp(problem, nlp):
+    """The NLP the ALM iterates on: for ReLU / leaky ReLU lifted by complementarity, the same
+    problem with those layers lifted as z = max(a, 0) (resp. max(a, αa)), whose feasible set
+    is the complementarity system's at ε = 0; otherwise ``nlp`` itself."""
+    if not nlp.has_complementarity:
+        return nlp
+    return problem.nlp_for(problem.formulation.equality_lifting())
+
+
 def _check(problem, nlp, opts: AlmOptions):
-    if nlp.has_complementarity:
-        raise ValueError("alm: the problem lifts ReLU / leaky ReLU by complementarity (inequality constraints), "
-                         "which the augmented Lagrangian solver does not handle; build the Problem with "
-                         "relu='equality' (and leaky_relu='equality'), or solve it with prob.solve('ipopt')")
+    nlp = _equality_nlp(problem, nlp)
     if np.any(~nlp.is_equality):
         raise ValueError("alm: the problem has inequality constraints (from subject_to with <=/>= or bounds); "
                          "the augmented Lagrangian solver handles equalities only; use prob.solve('ipopt')")
@@ -237,7 +244,19 @@ class _IpoptInner:
 # --------------------------------------------------------------------------- main loop
 def solve_alm(problem, nlp, opts: AlmOptions):
     with blas_threads(opts.blas_threads):
-        return _solve_alm(problem, nlp, opts)
+        eq = _equality_nlp(problem, nlp)
+        res = _solve_alm(problem, eq, opts)
+    if eq is nlp:
+        return res
+    # report in the problem's own (complementarity) variables, complementarity exact (ε = 0)
+    form = problem.formulation
+    un = form.equality_lifting().unpack(eq, res.x)
+    layers = [un.states[f"z{k + 1}"] for k in range(len(problem.network.layers) - 1)]
+    x = form.lift_solution(problem.network, problem.X, un.params, layers)
+    return problem.result_from(nlp, x, res.status, res.message + "; complementarity layers solved as "
+                               "their exact equivalent z = max(a, 0) (leaky: max(a, αa))", "alm", iterations=res.iterations,
+                               wall_time=res.wall_time, history=res.history, raw_status=res.raw_status,
+                               stats=res.stats, p=np.zeros_like(nlp.p0))
 
 
 def _solve_alm(problem, nlp, opts: AlmOptions):
