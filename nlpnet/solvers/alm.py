@@ -253,8 +253,8 @@ def solve_alm(problem, nlp, opts: AlmOptions):
     un = form.equality_lifting().unpack(eq, res.x)
     layers = [un.states[f"z{k + 1}"] for k in range(len(problem.network.layers) - 1)]
     x = form.lift_solution(problem.network, problem.X, un.params, layers)
-    return problem.result_from(nlp, x, res.status, res.message + "; complementarity layers solved as "
-                               "their exact equivalent z = max(a, 0) (leaky: max(a, αa))", "alm", iterations=res.iterations,
+    message = res.message + "; complementarity layers solved as their exact equivalent z = max(a, 0) (leaky: max(a, αa))"
+    return problem.result_from(nlp, x, res.status, message, "alm", iterations=res.iterations,
                                wall_time=res.wall_time, history=res.history, raw_status=res.raw_status,
                                stats=res.stats, p=np.zeros_like(nlp.p0))
 

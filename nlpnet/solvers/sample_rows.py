@@ -15,7 +15,8 @@ branches, which doubled the cost of every ReLU Jacobian), built on first use.
 The symbolic work does not depend on the weights or the data (they are inputs), only on
 the architecture and N, so it is cached per (architecture, N): repeated trainings of the
 same network shape on data of the same size, as in every experiment here, pay the CasADi
-set-up (~20 ms for 1-16-16-1) once per process.
+set-up once per process (1-16-16-1 at N = 80: ~35 ms for the first solve's structured set-up,
+~5 ms for later ones; ``python benchmarks/lm_step.py``).
 """
 from __future__ import annotations
 
