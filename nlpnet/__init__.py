@@ -9,19 +9,34 @@ from .activations import Activation, get_activation
 from .data import (SantaFe, abs_data, as_inputs, as_targets, santafe_windows, sin_x2_data, sine_data,
                    train_test_split)
 from .formulations import Formulation, MultipleShooting, SingleShooting
-from .losses import L1, L2, GroupLasso, Regularizer, column_sparsity
+from .losses import L1, L2, MSE, GroupLasso, Loss, Regularizer, column_sparsity
 from .network import Dense, Network
 from .nlp import NLP, BlockLayout
 from .problem import Problem
-from .result import History, Status, TrainResult
+from .result import History, SolverOutput, Status, TrainResult
 from .solvers import available_solvers
+from .solvers.alm import (AlmOptions, ClassicRule, GaussNewton, IpoptInner, LevenbergMarquardt, LiuRule,
+                          ThesisRule)
+from .solvers.backprop import optimizers, schedules
+from .solvers.backprop.options import (AdadeltaOptions, AdagradOptions, AdamLBFGSOptions, AdamOptions, EarlyStopping,
+                                       GDOptions, LBFGSOptions, LMOptions, MomentumOptions, NadamOptions,
+                                       RMSPropOptions, SSA1Options, SSA2Options)
+from .solvers.ipopt import IpoptOptions
 
 __version__ = "0.1.0"
 
 __all__ = [
+    # networks, data, problems
     "Activation", "get_activation", "Dense", "Network", "Problem", "NLP", "BlockLayout",
-    "Formulation", "SingleShooting", "MultipleShooting", "Regularizer", "L1", "L2", "GroupLasso",
-    "column_sparsity", "Status", "History", "TrainResult", "available_solvers",
-    "as_inputs", "as_targets", "train_test_split", "sine_data", "sin_x2_data", "abs_data",
-    "SantaFe", "santafe_windows", "__version__",
+    "Formulation", "SingleShooting", "MultipleShooting", "Loss", "MSE", "Regularizer", "L1", "L2", "GroupLasso",
+    "column_sparsity", "as_inputs", "as_targets", "train_test_split", "sine_data", "sin_x2_data", "abs_data",
+    "SantaFe", "santafe_windows",
+    # results
+    "Status", "History", "TrainResult", "SolverOutput", "available_solvers",
+    # solver options
+    "IpoptOptions", "AlmOptions", "LevenbergMarquardt", "GaussNewton", "IpoptInner", "ThesisRule", "ClassicRule",
+    "LiuRule", "GDOptions", "MomentumOptions", "AdagradOptions", "AdadeltaOptions", "RMSPropOptions", "AdamOptions",
+    "NadamOptions", "SSA1Options", "SSA2Options", "LBFGSOptions", "AdamLBFGSOptions", "LMOptions", "EarlyStopping",
+    "optimizers", "schedules",
+    "__version__",
 ]

@@ -1,21 +1,28 @@
-"""Loss and regularizers, written as least-squares residuals.
+"""Losses and regularizers, each both symbolic (CasADi, one sample) and batched (NumPy).
 
-The training loss is the mean squared error
+**Loss.** The training loss is a mean over samples of a per-sample loss ℓ(o_j, y_j) of the
+network output o_j:
 
-    MSE(θ) = (1/N) Σ_j ‖f_θ(x_j) − y_j‖²  =  ‖F‖²,   F_j = (f_θ(x_j) − y_j)/√N,
+    L(θ) = (1/N) Σ_j ℓ(o_j, y_j).
 
-kept as the residual vector F so least-squares solvers (Gauss–Newton, Levenberg–Marquardt)
-can use it directly. A regularizer R(W) adds λ·φ(W) to the objective and is also given
-as residuals ρ with ‖ρ‖² = λ·φ(W) (up to a constant for the smoothed ones):
+:class:`MSE` is ℓ(o, y) = ‖o − y‖² (sum over outputs, mean over samples); it is a least-squares
+loss with residual r(o, y) = o − y, so ‖F‖² = L for F_j = r_j/√N, the form Gauss–Newton and
+Levenberg–Marquardt solvers use. A loss gives its per-sample CasADi expression (for the
+NLP's per-sample Functions) and, for whole batches, its values and its gradient ∂ℓ/∂o
+(for the batched kernels).
+
+**Regularizers.** A regularizer R(W) adds λ·φ(W) to the objective and is also given as
+residuals ρ with ‖ρ‖² = λ·φ(W) (up to a constant for the smoothed ones):
 
 * :class:`L2`          λ Σ_k ‖W_k‖_F²                       ρ = √λ · vec(W)
 * :class:`L1`          λ Σ_k Σ_{il} |(W_k)_{il}|                ρ = √λ · (w² + ε²)^{1/4}
 * :class:`GroupLasso`  λ Σ_k Σ_i ‖(W_k)_{:,i}‖ (column norms)   ρ = √λ · (‖col‖² + ε²)^{1/4}
 
 L1 and group lasso are not differentiable at zero; they are smoothed with |t| ≈ √(t² + ε²)
-(``smoothing`` = ε, default 1e-6) so that Newton-type solvers see a C² objective. Biases
-are not regularized. Group lasso prunes *input neurons* of each layer; report the share of
-zero columns with :func:`column_sparsity`.
+(``smoothing`` = ε, default 1e-6) so that Newton-type solvers see a C² objective; :meth:`Regularizer.value` is the
+exact (unsmoothed) penalty. Biases are not
+regularized. Group lasso prunes *input neurons* of each layer; report the share of zero
+columns with :func:`column_sparsity`.
 """
 from __future__ import annotations
 
@@ -25,19 +32,88 @@ from dataclasses import dataclass
 import casadi as ca
 import numpy as np
 
-__all__ = ["Regularizer", "L2", "L1", "GroupLasso", "column_sparsity", "as_regularizers"]
+__all__ = ["Loss", "MSE", "get_loss", "Regularizer", "L2", "L1", "GroupLasso", "column_sparsity", "as_regularizers"]
+
+
+class Loss(ABC):
+    """A per-sample loss ℓ(o, y) of the network output o (see the module docstring)."""
+
+    name: str = ""
+    least_squares: bool = False
+
+    @abstractmethod
+    def casadi(self, o, y):
+        """ℓ(o, y) for one sample (CasADi column vectors)."""
+
+    @abstractmethod
+    def values(self, O: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """ℓ(o_j, y_j) for a batch (rows = samples): shape (n,)."""
+
+    @abstractmethod
+    def gradient(self, O: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """∂ℓ/∂o_j for a batch: shape (n, d)."""
+
+    def total(self, O: np.ndarray, Y: np.ndarray) -> float:
+        """Σ_j ℓ(o_j, y_j) over a batch."""
+        return float(np.sum(self.values(O, Y)))
+
+    def residual(self, o, y):
+        """r(o, y) with ℓ = ‖r‖², for least-squares losses (CasADi)."""
+        raise TypeError(f"loss: {self.name!r} is not a least-squares loss")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class MSE(Loss):
+    """ℓ(o, y) = ‖o − y‖²: the mean over samples of the squared error summed over outputs."""
+
+    name = "mse"
+    least_squares = True
+
+    def casadi(self, o, y):
+        return ca.sumsqr(o - y)
+
+    def residual(self, o, y):
+        return o - y
+
+    def values(self, O, Y):
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverged network reports inf
+            return np.sum((O - Y) ** 2, axis=1)
+
+    def total(self, O, Y):
+        r = (O - Y).ravel()
+        return float(r @ r)
+
+    def gradient(self, O, Y):
+        return 2.0 * (O - Y)
+
+
+LOSSES = {"mse": MSE}
+
+
+def get_loss(spec) -> Loss:
+    """A :class:`Loss` from an instance or a name (``"mse"``)."""
+    if isinstance(spec, Loss):
+        return spec
+    if isinstance(spec, str) and spec in LOSSES:
+        return LOSSES[spec]()
+    from .validation import did_you_mean
+    raise ValueError(f"loss: unknown loss {spec!r}; choose one of {', '.join(LOSSES)}{did_you_mean(spec, LOSSES)}")
 
 
 @dataclass(frozen=True)
 class Regularizer(ABC):
+    """λ·φ(W) on the weight matrices (biases are not regularized); see the module docstring."""
+
     strength: float
     smoothing: float = 1e-6
 
     def __post_init__(self):
-        if not np.isfinite(self.strength) or self.strength < 0:
-            raise ValueError(f"{type(self).__name__}.strength: must be a finite number ≥ 0, got {self.strength}")
-        if not self.smoothing > 0:
-            raise ValueError(f"{type(self).__name__}.smoothing: must be > 0, got {self.smoothing}")
+        from .validation import as_float
+        name = type(self).__name__
+        object.__setattr__(self, "strength", as_float(f"{name}.strength", self.strength, nonneg=True))
+        object.__setattr__(self, "smoothing", as_float(f"{name}.smoothing", self.smoothing, positive=True))
 
     @abstractmethod
     def residuals(self, weights) -> ca.SX:

@@ -1,9 +1,10 @@
 """``Problem``: network + data + formulation + loss + extra constraints, solved by name.
 
-The problem builds its formulation's NLP once, on construction, so that its symbols —
-the parameters θ (:attr:`Problem.theta`, :meth:`Problem.weights`), the lifted states
-(:attr:`Problem.states`) and the network output at any inputs (:meth:`Problem.output`) —
-can be used to state extra constraints and objective terms::
+The problem builds its formulation's NLP on construction — per-sample Functions (cached
+per architecture), index maps and the feasible start, nothing whose symbolic size grows with
+N — so that its symbols — the parameters θ (:attr:`Problem.theta`, :meth:`Problem.weights`),
+the lifted states (:attr:`Problem.states`, created on first use) and the network output at
+any inputs (:meth:`Problem.output`) — can state extra constraints and objective terms::
 
     prob = nlpnet.Problem(net, X, y)
     prob.subject_to(prob.output(X_grid) <= 1.0)          # bound the output on a grid
@@ -11,9 +12,11 @@ can be used to state extra constraints and objective terms::
     prob.add_objective(1e-3 * ca.sumsqr(prob.theta))
     res = prob.solve("ipopt", max_iter=200)
 
-Every solver reads the same :class:`~nlpnet.nlp.NLP`; a solver that needs another
-formulation (back-propagation needs single shooting) gets it built from the same θ symbol,
-so constraints on weights and outputs carry over.
+Every solver reads the same kind of :class:`~nlpnet.nlp.NLP` and returns its raw output;
+a solver that needs another formulation (back-propagation needs single shooting) gets it
+built from the same θ symbol, so constraints on weights and outputs carry over. The raw
+output becomes a :class:`~nlpnet.result.TrainResult` here, through the back-end's status and
+message tables, after a check that the status does not claim more than the point delivers.
 """
 from __future__ import annotations
 
@@ -23,11 +26,11 @@ import casadi as ca
 import numpy as np
 
 from .data import as_inputs, as_targets
-from .formulations import Formulation, MultipleShooting, SingleShooting, get_formulation
-from .losses import as_regularizers
+from .formulations import Formulation, MultipleShooting, get_formulation
+from .losses import as_regularizers, get_loss
 from .network import Network
-from .nlp import NLP
-from .result import Status, TrainResult
+from .nlp import NLP, GlobalTerms
+from .result import History, Status, TrainResult
 
 __all__ = ["Problem"]
 
@@ -37,10 +40,10 @@ class Problem:
     ``X_val``/``y_val`` optional validation data (reported, and used by early stopping);
     ``formulation`` a name or :class:`~nlpnet.formulations.Formulation`; ``relu``/``leaky_relu``
     /``epsilon`` are passed to ``multiple_shooting``; ``regularizer`` one or a list of
-    :class:`~nlpnet.losses.Regularizer`."""
+    :class:`~nlpnet.losses.Regularizer`; ``loss`` a name or :class:`~nlpnet.losses.Loss`."""
 
     def __init__(self, network: Network, X, y, *, formulation="multiple_shooting", relu=None,
-                 leaky_relu=None, epsilon=None, regularizer=None, X_val=None, y_val=None):
+                 leaky_relu=None, epsilon=None, regularizer=None, X_val=None, y_val=None, loss="mse"):
         if not isinstance(network, Network):
             raise TypeError(f"network: expected nlpnet.Network, got {type(network).__name__}")
         self.network = network.copy()
@@ -56,11 +59,16 @@ class Problem:
             raise ValueError(f"{', '.join(kw)}: apply only to formulation='multiple_shooting'")
         self.formulation = get_formulation(formulation, **kw)
         self.regularizers = as_regularizers(regularizer)
+        self.loss = get_loss(loss)
         self.theta = ca.SX.sym("theta", network.n_params)
-        self._nlps = {self.formulation.name: self.formulation.build(network, self.X, self.y,
-                                                                    self.regularizers, self.theta)}
+        self._nlps = {self.formulation.name: self._build(self.formulation)}
         self._g, self._lbg, self._ubg, self._f_extra = [], [], [], None
+        self._extras_use_states = False
         self._assembled: dict[str, NLP] = {}  # NLPs with extras, reset when extras change
+
+    def _build(self, form: Formulation) -> NLP:
+        val = None if self.X_val is None else (self.X_val, self.y_val)
+        return form.build(self.network, self.X, self.y, self.regularizers, self.theta, self.loss, val)
 
     # ---------------------------------------------------------------- symbols
     @property
@@ -69,34 +77,29 @@ class Problem:
         return self.nlp_for(self.formulation.name)
 
     def nlp_for(self, formulation) -> NLP:
-        """The NLP in ``formulation``, a name or a :class:`~nlpnet.formulations.Formulation`
-        (e.g. multiple shooting with other lifting rules), built from the same θ on first use,
-        with the problem's extra constraints and objective terms."""
+        """The NLP in ``formulation`` (a name or a Formulation), built from the same θ on first
+        use, with the problem's extra constraints and objective terms."""
         form = formulation if isinstance(formulation, Formulation) else None
         key = formulation.describe() if form is not None else formulation
         if key == self.formulation.describe():
             key = self.formulation.name
         if key not in self._nlps:
-            form = form or (SingleShooting() if key == "single_shooting" else get_formulation(key))
-            self._nlps[key] = form.build(self.network, self.X, self.y, self.regularizers, self.theta)
+            self._nlps[key] = self._build(form or get_formulation(key))
         if key in self._assembled:
             return self._assembled[key]
         base = self._nlps[key]
-        g = ca.vertcat(*self._g) if self._g else ca.SX(0, 1)
-        if key != self.formulation.name and self._depends_on_states(g, self._f_extra):
+        if key != self.formulation.name and self._extras_use_states:
             raise ValueError(f"subject_to: the extra constraints or objective use lifted states, which do not exist "
                              f"in the {key} formulation this solver needs; state them on weights or outputs")
-        lb = np.concatenate(self._lbg) if self._lbg else np.zeros(0)
-        ub = np.concatenate(self._ubg) if self._ubg else np.zeros(0)
-        self._assembled[key] = base.with_extras(g, lb, ub, self._f_extra)
-        return self._assembled[key]
-
-    def _depends_on_states(self, g, f) -> bool:
-        own = self._nlps[self.formulation.name]
-        states = own.x[int(own.layout.weight_idx.size):]
-        if states.numel() == 0:
-            return False
-        return any(e is not None and e.numel() and ca.depends_on(e, states) for e in (g, f))
+        if self._g or self._f_extra is not None:
+            g = ca.vertcat(*self._g) if self._g else ca.SX(0, 1)
+            f_rest = self._f_extra if self._f_extra is not None else ca.SX(0)
+            glob = GlobalTerms(residual=base.glob.residual, rows=g, lbg=np.concatenate(self._lbg or [np.zeros(0)]),
+                               ubg=np.concatenate(self._ubg or [np.zeros(0)]), f_rest=f_rest,
+                               on_states=self._extras_use_states)
+            base = base.with_globals(glob)
+        self._assembled[key] = base
+        return base
 
     def weights(self) -> list:
         """Per layer ``(W, b)`` as CasADi SX expressions (b is None without bias)."""
@@ -127,14 +130,15 @@ class Problem:
         else:
             g = ca.vec(expr)
             n = g.numel()
-            lb = np.broadcast_to(np.asarray(-np.inf if lower is None else lower, float), (n,)).copy()
-            ub = np.broadcast_to(np.asarray(np.inf if upper is None else upper, float), (n,)).copy()
+            lb = _bound("lower", -np.inf if lower is None else lower, n)
+            ub = _bound("upper", np.inf if upper is None else upper, n)
             if np.any(lb > ub):
                 raise ValueError("lower/upper: some lower bounds exceed their upper bounds")
-        self._check_symbols(g, "constraint")
+        uses_states = self._check_symbols(g, "constraint")
         self._g.append(g)
         self._lbg.append(lb)
         self._ubg.append(ub)
+        self._extras_use_states |= uses_states
         self._assembled.clear()
         return self
 
@@ -143,7 +147,7 @@ class Problem:
         term = self._as_sx(term, "term")
         if term.numel() != 1:
             raise ValueError(f"term: objective terms must be scalar, got shape {term.shape}")
-        self._check_symbols(term, "term")
+        self._extras_use_states |= self._check_symbols(term, "term")
         self._f_extra = term if self._f_extra is None else self._f_extra + term
         self._assembled.clear()
         return self
@@ -159,13 +163,22 @@ class Problem:
             raise TypeError(f"{name}: got a plain bool; the comparison did not involve any problem symbol")
         raise TypeError(f"{name}: expected a CasADi SX expression, got {type(e).__name__}")
 
-    def _check_symbols(self, e, name):
-        own = self._nlps[self.formulation.name]
+    def _check_symbols(self, e, name) -> bool:
+        """Whether ``e`` uses lifted states; raises if it uses symbols of no this problem's."""
         try:
-            ca.Function("check", [own.x], [e])
+            ca.Function("check", [self.theta], [e])
+            return False
         except RuntimeError:
-            raise ValueError(f"{name}: uses symbols that are not this problem's; build it from prob.theta, "
-                             "prob.weights(), prob.states or prob.output(X)") from None
+            pass
+        own = self._nlps[self.formulation.name]
+        if own.samples.n_s:
+            try:
+                ca.Function("check", [own.symbols.x], [e])
+                return True
+            except RuntimeError:
+                pass
+        raise ValueError(f"{name}: uses symbols that are not this problem's; build it from prob.theta, "
+                         "prob.weights(), prob.states or prob.output(X)")
 
     # ---------------------------------------------------------------- solving
     def solve(self, solver: str = "ipopt", options=None, **kwargs) -> TrainResult:
@@ -181,43 +194,70 @@ class Problem:
             raise ValueError(f"solver: {spec.name!r} solves the {' or '.join(spec.requires)} formulation; "
                              f"build the Problem with formulation={spec.requires[0]!r}")
         nlp = self.nlp_for(formulation)
-        spec.check(self, nlp, opts)
+        spec.check(nlp, opts)
         t0 = time.perf_counter()
         try:
-            return spec.run(self, nlp, opts)
+            out = spec.run(nlp, opts)
         except KeyboardInterrupt:
-            return self.result_from(nlp, nlp.x0, Status.USER_STOP, "interrupted by the user", spec.name,
-                                    iterations=0, wall_time=time.perf_counter() - t0)
+            return self._result(nlp, nlp.x0, Status.USER_STOP, "interrupted by the user", spec.name, 0,
+                                time.perf_counter() - t0)
         except Exception as exc:  # a back-end failure must not end the caller's run
-            return self.result_from(nlp, nlp.x0, Status.FAILED, f"{type(exc).__name__}: {exc}", spec.name,
-                                    iterations=0, wall_time=time.perf_counter() - t0)
+            return self._result(nlp, nlp.x0, Status.FAILED, f"{type(exc).__name__}: {exc}", spec.name, 0,
+                                time.perf_counter() - t0)
+        wall = time.perf_counter() - t0
+        status = spec.statuses.get(out.raw_status, Status.FAILED)
+        template = spec.messages.get(out.raw_status, f"{spec.name} stopped: {out.raw_status}")
+        message = template.format(iterations=out.iterations, **out.stats) + out.detail
+        return self._result(nlp, out.x, status, message, spec.name, out.iterations, wall, out)
 
     def mse(self, network: Network, X=None, y=None) -> float:
+        """Mean training loss of ``network`` on (X, y) (default: the training data)."""
         X = self.X if X is None else X
         y = self.y if y is None else y
         with np.errstate(over="ignore", invalid="ignore"):  # a diverged network reports inf, not a warning
-            return float(np.mean(np.sum((network.predict(X) - y) ** 2, axis=1)))
+            return float(np.mean(self.loss.values(network.predict(X), y)))
 
-    def result_from(self, nlp: NLP, x, status: Status, message: str, solver: str, *, iterations: int,
-                    wall_time: float, history=None, raw_status: str = "", stats=None, p=None) -> TrainResult:
-        """Assemble a :class:`TrainResult` from a solution vector of ``nlp``."""
+    def _result(self, nlp: NLP, x, status: Status, message: str, solver: str, iterations: int, wall_time: float,
+                out=None) -> TrainResult:
+        """The :class:`TrainResult` of a point ``x`` of ``nlp`` (the caller's inversion step)."""
         x = np.asarray(x, dtype=float).ravel()
-        form = self.formulation if nlp.formulation == self.formulation.name else SingleShooting()
+        p = nlp.p0 if out is None or out.p is None else out.p
+        form = self.formulation if nlp.formulation == self.formulation.name else get_formulation(nlp.formulation)
         un = form.unpack(nlp, x)
         if not np.all(np.isfinite(un.params)):
             un.params, status = self.network.params.copy(), Status.NUMERICAL_ERROR
             message += " (non-finite parameters; the initial network is returned)"
         net = self.network.with_params(un.params)
-        fns = nlp.functions()
-        p = nlp.p0 if p is None else p
-        obj = float(fns["f"](x, p))
-        from .result import History
+        train = self.mse(net)
+        with np.errstate(over="ignore", invalid="ignore"):
+            obj = nlp.objective(x, p)
+            viol = nlp.constraint_violation(x, p)
+        if status.success and not np.isfinite(train):
+            status, message = Status.NUMERICAL_ERROR, message + " (but the training loss is not finite)"
+        tol = None if out is None else out.feasibility_tol
+        if status.success and tol is not None and viol > tol * (1 + 1e-9):
+            status = Status.STALLED
+            message += f" (but the returned point violates the constraints by {viol:.2g} > {tol:g})"
         return TrainResult(
             status=status, message=message, network=net, solver=solver, formulation=nlp.formulation,
-            train_loss=self.mse(net), val_loss=None if self.X_val is None else self.mse(net, self.X_val, self.y_val),
-            iterations=int(iterations), wall_time=float(wall_time), history=history or History(),
-            objective=obj if np.isfinite(obj) else None, constraint_violation=nlp.constraint_violation(x, p),
-            raw_status=raw_status, x=x, states=un.states, stats=stats or {})
+            train_loss=train, val_loss=None if self.X_val is None else self.mse(net, self.X_val, self.y_val),
+            iterations=int(iterations), wall_time=float(wall_time),
+            history=out.history if out is not None else History(),
+            objective=obj if np.isfinite(obj) else None, constraint_violation=viol,
+            raw_status=out.raw_status if out is not None else status.value, x=x, states=un.states,
+            stats=dict(out.stats) if out is not None else {})
+
+
+def _bound(name, value, n) -> np.ndarray:
+    """A bound broadcast to n rows; NaN refused (±inf means no bound)."""
+    try:
+        arr = np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy()
+    except (ValueError, TypeError):
+        raise ValueError(f"{name}: expected a number or {n} values (one per constraint row), got "
+                         f"{np.shape(value) if not isinstance(value, str) else repr(value)}") from None
+    if np.isnan(arr).any():
+        raise ValueError(f"{name}: contains NaN; use ±inf for a missing bound")
+    return arr
 
 
 def _split_comparison(expr):
@@ -227,11 +267,20 @@ def _split_comparison(expr):
         e = expr[i]
         op = e.op()
         if op in (ca.OP_LE, ca.OP_LT):
-            rows.append(e.dep(0) - e.dep(1))
+            a, b = e.dep(0), e.dep(1)
+            if b.is_constant() and not np.isfinite(float(b)):
+                raise ValueError("constraint: a bound is NaN or infinite; compare with a finite number")
+            if a.is_constant() and not np.isfinite(float(a)):
+                raise ValueError("constraint: a bound is NaN or infinite; compare with a finite number")
+            rows.append(a - b)
             lb.append(-np.inf)
             ub.append(0.0)
         elif op == ca.OP_EQ:
-            rows.append(e.dep(0) - e.dep(1))
+            a, b = e.dep(0), e.dep(1)
+            for side in (a, b):
+                if side.is_constant() and not np.isfinite(float(side)):
+                    raise ValueError("constraint: a bound is NaN or infinite; compare with a finite number")
+            rows.append(a - b)
             lb.append(0.0)
             ub.append(0.0)
         else:

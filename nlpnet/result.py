@@ -1,5 +1,30 @@
-"""Training results shared by every solver: a status enum, a per-iteration history, and
-:class:`TrainResult` (scipy.optimize-style ``status``/``success``/``message``)."""
+"""Training results shared by every solver: a status enum, a per-iteration history, what a
+solver returns (:class:`SolverOutput`) and what the user gets (:class:`TrainResult`,
+scipy.optimize-style ``status``/``success``/``message``).
+
+A solver returns its raw output — the point x of the NLP it was given, its native status
+key, counters and history — and :class:`~nlpnet.Problem` turns it into the
+:class:`TrainResult` through the back-end's status table and message table
+(:class:`~nlpnet.solvers.SolverSpec`), like cvxpy's apply/invert.
+
+**History columns with the same meaning in every back-end** (one row per main iteration):
+
+=============  ==========================================================================
+iteration      the main iteration the row ends: epoch, ALM outer iteration, L-BFGS iteration
+               (1, 2, …); IPOPT's own counter (0 at the start point of each homotopy stage)
+time           seconds since the solve started (set-up included)
+objective      the NLP objective at the row's iterate (mini-batch back-propagation: the
+               mean of the epoch's batch objectives, as Keras reports ``loss``)
+loss           the training loss of the row's network (mean ℓ over the training data,
+               penalties excluded; mini-batch: the mean over the epoch's batches)
+violation      max constraint violation of the iterate (0 for unconstrained solvers)
+val_loss       validation loss, when the problem has validation data
+=============  ==========================================================================
+
+Back-ends add their own columns after these (``epsilon``/``stage`` for IPOPT's homotopy,
+``beta``/``h_norm``/``inner_iterations`` for the ALM, ``lr`` for back-propagation). Every
+back-end's ``stats`` has ``setup_time`` (seconds before the first iteration).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,7 +34,7 @@ import numpy as np
 
 from .network import Network
 
-__all__ = ["Status", "History", "TrainResult"]
+__all__ = ["Status", "History", "TrainResult", "SolverOutput"]
 
 
 class Status(str, Enum):
@@ -65,6 +90,23 @@ class History:
 
     def __repr__(self) -> str:
         return f"History({len(self)} rows; columns {self.keys()})"
+
+
+@dataclass
+class SolverOutput:
+    """What a solver returns: a point ``x`` of the NLP it was given, its native status key
+    (an entry of its status table), the iteration count, history and counters, and text
+    ``detail`` appended to the message. ``p`` are the formulation parameters at x (None:
+    the NLP's defaults); ``feasibility_tol`` the violation the solver's success test allowed."""
+
+    x: np.ndarray
+    raw_status: str
+    iterations: int
+    history: History = field(default_factory=History)
+    stats: dict = field(default_factory=dict)
+    detail: str = ""
+    p: np.ndarray | None = None
+    feasibility_tol: float | None = None
 
 
 @dataclass

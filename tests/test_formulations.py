@@ -71,7 +71,7 @@ def test_single_shooting_has_no_constraints_and_unpacks_params():
 def test_single_shooting_gradient_and_hessian_match_fd(spec):
     X, y = make_data(8, 2, 2, seed=5)
     net = net_away_from_kinks(SIZES, spec, X, margin=1e-2)
-    ss = SingleShooting().build(net, X, y, (L2(1e-3),))
+    ss = SingleShooting().build(net, X, y, (L2(1e-3),)).expanded()
     f = ca.Function("f", [ss.x], [ss.f])
     grad = ca.Function("g", [ss.x], [ca.gradient(ss.f, ss.x)])
     H, _ = ca.hessian(ss.f, ss.x)
@@ -94,17 +94,18 @@ def test_single_shooting_gradient_and_hessian_match_fd(spec):
 def test_multiple_shooting_jacobian_and_lagrangian_hessian_match_fd(spec, rule):
     X, y = make_data(5, 2, 2, seed=6)
     net = net_away_from_kinks(SIZES, spec, X, margin=1e-2)
-    ms = MultipleShooting(relu=rule, leaky_relu=rule).build(net, X, y)
+    nlp = MultipleShooting(relu=rule, leaky_relu=rule).build(net, X, y)
+    ms = nlp.expanded()
     # a generic point near the feasible start (states off the manifold)
-    x = ms.x0 + 1e-3 * np.random.default_rng(0).standard_normal(ms.n_x)
-    p = ms.p0
+    x = nlp.x0 + 1e-3 * np.random.default_rng(0).standard_normal(nlp.n_x)
+    p = nlp.p0
     g = ca.Function("g", [ms.x, ms.p], [ms.g])
     J = ca.Function("J", [ms.x, ms.p], [ca.jacobian(ms.g, ms.x)])
     J_ad = dm(J(x, p))
     J_fd = fd_jacobian(lambda v: dm(g(v, p)), x, h=1e-6)
     np.testing.assert_allclose(J_ad, J_fd, rtol=0, atol=1e-7 * max(1.0, np.abs(J_ad).max()))
     # Hessian of the Lagrangian f + λᵀg, what IPOPT uses
-    lam = np.random.default_rng(1).standard_normal(ms.n_g)
+    lam = np.random.default_rng(1).standard_normal(nlp.n_g)
     lag = ms.f + ca.dot(ca.DM(lam), ms.g)
     gradL = ca.Function("gL", [ms.x, ms.p], [ca.gradient(lag, ms.x)])
     HL = ca.Function("HL", [ms.x, ms.p], [ca.hessian(lag, ms.x)[0]])
@@ -117,8 +118,9 @@ def test_relu_equality_derivative_at_kink_is_a_generalized_derivative():
     # z − max(a, 0) with a = 0 exactly (zero bias, zero input, as with zero-bias inits and x = 0):
     # the derivative in a must lie in the Clarke set [0, 1] (CasADi's fmax gives 1/2)
     net = Network([1, 1, 1], activation="relu", init=[(np.array([[1.0]]), np.array([0.0])), (np.eye(1), None)])
-    ms = MultipleShooting(relu="equality").build(net, np.zeros((1, 1)), np.zeros((1, 1)))
-    J = dm(ca.Function("J", [ms.x], [ca.jacobian(ms.g, ms.x)])(ms.x0))
+    nlp = MultipleShooting(relu="equality").build(net, np.zeros((1, 1)), np.zeros((1, 1)))
+    ms = nlp.expanded()
+    J = dm(ca.Function("J", [ms.x], [ca.jacobian(ms.g, ms.x)])(nlp.x0))
     # x = [W1, b1, W2, b2, z]; g = z − max(W1·0 + b1, 0)
     assert J.shape == (1, 5)
     np.testing.assert_array_equal(J[0, [0, 2, 3, 4]], [0.0, 0.0, 0.0, 1.0])
@@ -138,17 +140,18 @@ def test_block_layout_gives_arrowhead_jacobian(spec):
     assert ms.n_x == n_th + 6 * per and ms.n_g == lay.constraint_idx.size
     np.testing.assert_array_equal(lay.weight_idx, np.arange(n_th))
     np.testing.assert_array_equal(lay.state_idx.ravel(), np.arange(n_th, ms.n_x))  # sample-major blocks
-    sp = ms.jacobian_sparsity(include_residual=False)
+    sp = ms.jacobian_sparsity()
+    ex = ms.expanded()
+    assert sp == ca.jacobian(ex.g, ex.x).sparsity()       # the pattern assembled per sample is CasADi's
     rows, cols = np.array(sp.get_triplet())
     for j in range(6):
         in_block = np.isin(rows, lay.constraint_idx[j])
         allowed = np.concatenate([lay.weight_idx, lay.state_idx[j]])
         assert np.all(np.isin(cols[in_block], allowed)), f"sample {j} couples to another sample's states"
     # residual rows of sample j likewise touch only θ and that sample's states
-    spF = ms.jacobian_sparsity(include_residual=True)
-    rF, cF = np.array(spF.get_triplet())
+    rF, cF = np.array(ca.jacobian(ex.residual, ex.x).sparsity().get_triplet())
     for j in range(6):
-        sel = np.isin(rF, lay.residual_idx[j])
+        sel = np.isin(rF, j * 2 + np.arange(2))            # sample j's two output residuals
         assert np.all(np.isin(cF[sel], np.concatenate([lay.weight_idx, lay.state_idx[j]])))
 
 
@@ -164,7 +167,7 @@ def test_complementarity_rows_and_bounds():
     eq = MultipleShooting(relu="equality").build(net, X, y)
     assert not eq.has_complementarity and eq.p.numel() == 0 and np.all(eq.is_equality)
     tanh = MultipleShooting().build(make_net((2, 3, 1), "tanh"), X, y)
-    assert not tanh.has_complementarity and np.all(tanh.is_equality) and not tanh.has_inequalities
+    assert not tanh.has_complementarity and np.all(tanh.is_equality) and not tanh.has_bounds
 
 
 def test_constraint_violation_detects_infeasible_states():
@@ -179,7 +182,8 @@ def test_constraint_violation_detects_infeasible_states():
 @pytest.mark.parametrize("kwargs,match", [
     (dict(relu="penalty"), r"relu: must be one of"),
     (dict(leaky_relu="x"), r"leaky_relu: must be one of"),
-    (dict(epsilon=-1.0), r"epsilon: must be a finite number"),
+    (dict(epsilon=-1.0), r"epsilon: must be a number ≥ 0"),
+    (dict(epsilon=float("inf")), r"epsilon: must be a finite number"),
 ])
 def test_multiple_shooting_rejects_bad_options(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -1,6 +1,12 @@
-"""Formulations: how a training problem becomes an NLP (see each module for the math)."""
+"""Formulations: how a training problem becomes an NLP (see each module for the math).
+
+``single_shooting`` and ``multiple_shooting`` build the structured NLP of :mod:`nlpnet.nlp`
+from per-sample CasADi Functions (:mod:`.sample_functions`) and batched kernels
+(:mod:`.kernels`); :mod:`.assembly` scatters whole-NLP derivatives from the per-sample blocks.
+"""
 from __future__ import annotations
 
+from ..validation import did_you_mean
 from .base import Formulation, Unpacked
 from .multiple_shooting import MultipleShooting
 from .single_shooting import SingleShooting
@@ -17,7 +23,12 @@ def get_formulation(spec, **kwargs) -> Formulation:
             raise ValueError(f"formulation: options {sorted(kwargs)} apply only when the formulation is given by name")
         return spec
     if spec == "single_shooting":
+        if kwargs:
+            raise ValueError(f"{', '.join(sorted(kwargs))}: apply only to formulation='multiple_shooting'")
         return SingleShooting()
     if spec == "multiple_shooting":
         return MultipleShooting(**kwargs)
-    raise ValueError(f"formulation: unknown formulation {spec!r}; choose one of {', '.join(FORMULATIONS)}")
+    if not isinstance(spec, str):
+        raise TypeError(f"formulation: expected a name or a Formulation, got {type(spec).__name__}")
+    raise ValueError(f"formulation: unknown formulation {spec!r}; choose one of {', '.join(FORMULATIONS)}"
+                     f"{did_you_mean(spec, FORMULATIONS)}")

@@ -1,8 +1,13 @@
-"""Solver registry: every back-end is a :class:`SolverSpec` read by ``Problem.solve(name)``.
+"""Solver registry: every back-end is a :class:`SolverSpec` that ``Problem.solve(name)`` reads.
 
-A spec names its options dataclass, the formulation it needs (None: the problem's own),
-the formulations it accepts as the problem's own (``requires``), a ``check`` run on the
-options and NLP before anything is built, and ``run(problem, nlp, options) -> TrainResult``.
+A spec names its options dataclass, the formulation it needs (None: the problem's own), the
+formulations it accepts as the problem's own (``requires``), a ``check(nlp, options)`` run
+before anything is built (it raises ``ValueError`` naming what to change), a memory
+``estimate(nlp, options)`` in bytes for the size guard, and ``run(nlp, options) ->
+SolverOutput``. ``statuses`` maps the back-end's native status keys to
+:class:`~nlpnet.result.Status` and ``messages`` to message templates (formatted with
+``iterations`` and the output's stats), so the caller turns a raw output into a result in
+one place. A solver reads only the NLP; this module imports nothing from the rest of nlpnet.
 """
 from __future__ import annotations
 
@@ -12,8 +17,12 @@ from typing import Callable
 __all__ = ["SolverSpec", "register_solver", "get_solver", "available_solvers"]
 
 
-def _no_check(problem, nlp, options):
+def _no_check(nlp, options):
     return None
+
+
+def _no_estimate(nlp, options):
+    return 0.0
 
 
 @dataclass(frozen=True)
@@ -21,10 +30,14 @@ class SolverSpec:
     name: str
     run: Callable
     options: type
+    statuses: dict
+    messages: dict
     formulation: str | None = None
     requires: tuple[str, ...] = ()
     check: Callable = field(default=_no_check)
+    estimate: Callable = field(default=_no_estimate)
     summary: str = ""
+    family: str = ""
 
 
 _REGISTRY: dict[str, SolverSpec] = {}
@@ -46,7 +59,10 @@ def get_solver(name) -> SolverSpec:
     if not isinstance(name, str):
         raise TypeError(f"solver: expected a solver name, got {type(name).__name__}")
     if name not in _REGISTRY:
-        raise ValueError(f"solver: unknown solver {name!r}; available: {', '.join(sorted(_REGISTRY))}")
+        import difflib
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]!r}?" if close else "."
+        raise ValueError(f"solver: unknown solver {name!r}{hint} Available: {', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[name]
 
 
@@ -55,4 +71,3 @@ def _load_builtin():
     from . import ipopt  # noqa: F401
     from . import alm  # noqa: F401
     from . import backprop  # noqa: F401
-    from . import quasi_newton  # noqa: F401

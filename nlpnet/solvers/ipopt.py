@@ -1,36 +1,38 @@
 """IPOPT on the problem's NLP (the thesis's fmincon chapter, done with exact derivatives).
 
-``casadi.nlpsol("ipopt")`` is built on the SX graph with the exact Hessian of the
-Lagrangian. The default linear solver is MUMPS with the METIS fill-reducing ordering: on
-the multiple-shooting KKT matrix (arrowhead: per-sample blocks plus a dense weight border)
-MUMPS's automatic choice fills in badly, and one iteration of the 1-8-8-1 tanh net at
-N = 40 costs about an order of magnitude more (``benchmarks/ipopt_iteration.py``).
+``casadi.nlpsol("ipopt")`` is given the objective gradient, the constraint Jacobian and the
+Hessian of the Lagrangian scattered from the NLP's per-sample blocks
+(:mod:`nlpnet.formulations.assembly`): the symbolic set-up does not grow with N and an
+iteration costs O(N). The default linear solver is MUMPS with the METIS fill-reducing
+ordering: on the multiple-shooting KKT matrix (arrowhead: per-sample blocks plus a dense
+weight border) MUMPS's automatic choice fills in badly (``benchmarks/ipopt_iteration.py``).
 
 Complementarity formulations carry the relaxation ε in ``nlp.p``: rows z∘(z−a) − ε ≤ 0.
-The solver follows a homotopy ε_0 > ε_1 > … (``homotopy``), warm-starting each stage
-from the previous primal–dual point, so the final point satisfies z = max(a, 0) to
-about √ε_last.
+The solver follows a homotopy ε_0 > ε_1 > … (``homotopy``), warm-starting each stage from
+the previous primal–dual point, then (``polish``) fixes each pair's branch and solves the
+smooth branch NLP, whose solution satisfies complementarity exactly.
 
-A per-iteration history (objective, primal infeasibility, wall time, stage) is recorded by
-an iteration callback. IPOPT's return status is mapped to :class:`~nlpnet.result.Status`;
-a non-converged solve is a result, never an exception.
+A per-iteration history is recorded by an iteration callback, which also turns Ctrl-C into
+IPOPT's user stop. IPOPT's return status is mapped by :data:`STATUSES`; a non-converged
+solve is a result, never an exception.
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import casadi as ca
 import numpy as np
 
-from ..options import check_int, check_positive
-from ..result import History, Status
+from ..options import SolverOptions, boolean, choice, integer, option, real
+from ..result import History, SolverOutput, Status
 from . import SolverSpec, register_solver
+from .common import Budget, IterationLog, check_memory
 from .threads import blas_threads
 
-__all__ = ["IpoptOptions", "solve_ipopt", "IPOPT_STATUS"]
+__all__ = ["IpoptOptions", "solve_ipopt", "STATUSES", "MESSAGES"]
 
-IPOPT_STATUS = {
+STATUSES = {
     "Solve_Succeeded": Status.SUCCESS,
     "Solved_To_Acceptable_Level": Status.ACCEPTABLE,
     "Feasible_Point_Found": Status.SUCCESS,
@@ -52,76 +54,94 @@ IPOPT_STATUS = {
     "Unrecoverable_Exception": Status.FAILED,
     "NonIpopt_Exception_Thrown": Status.FAILED,
 }
+MESSAGES = {
+    "Solve_Succeeded": "converged after {iterations} iterations",
+    "Solved_To_Acceptable_Level": "converged to IPOPT's acceptable tolerance after {iterations} iterations",
+    "Feasible_Point_Found": "feasible point found after {iterations} iterations",
+    "Maximum_Iterations_Exceeded": "stopped at the iteration limit after {iterations} iterations",
+    "Maximum_CpuTime_Exceeded": "stopped at the time limit after {iterations} iterations",
+    "Maximum_WallTime_Exceeded": "stopped at the time limit after {iterations} iterations",
+    "User_Requested_Stop": "interrupted by the user after {iterations} iterations",
+}
 
 # MUMPS ICNTL(7) orderings by name
 ORDERINGS = {"amd": 0, "amf": 2, "scotch": 3, "pord": 4, "metis": 5, "qamd": 6, "auto": 7}
+# IPOPT options that have an nlpnet name: set through it, not through ipopt=
+_OWNED = {"max_iter": "max_iter", "max_wall_time": "max_time", "max_cpu_time": "max_time", "tol": "tol",
+          "print_level": "verbose", "linear_solver": "linear_solver", "hessian_approximation": "hessian",
+          "mumps_pivot_order": "ordering"}
 
 
-@dataclass
-class IpoptOptions:
-    """Options of the ``ipopt`` solver.
+def check_ipopt_options(opts: dict, argname: str = "ipopt") -> dict:
+    """Validate a dict of pass-through IPOPT options: names nlpnet sets itself are refused with
+    the nlpnet name; the rest are checked by IPOPT itself on a one-variable trial problem."""
+    if not isinstance(opts, dict) or not all(isinstance(k, str) for k in opts):
+        raise TypeError(f"{argname}: expected a dict of IPOPT option names to values")
+    for k in opts:
+        if k in _OWNED:
+            raise ValueError(f"{argname}: {k!r} is set by nlpnet; use the solver option {_OWNED[k]}= instead")
+    _trial(dict(opts), argname)
+    return dict(opts)
 
-    max_iter:   IPOPT iterations over all homotopy stages together.
-    max_time:   wall-time limit in seconds (None: none).
-    tol:        IPOPT's convergence tolerance.
-    ordering:   MUMPS fill-reducing ordering: "metis" (default, measured fastest), "amd",
-                "amf", "scotch", "pord", "qamd", "auto" (MUMPS's own choice).
-    linear_solver: IPOPT linear solver ("mumps"; HSL solvers if your IPOPT has them).
-    homotopy:   relaxation values ε for complementarity formulations, solved in turn.
-    polish:     after the homotopy, fix each complementarity pair's branch and solve the
-                (regular) branch NLP, so complementarity holds exactly.
-    warm_mu_init: IPOPT's initial barrier parameter for warm-started stages.
-    stage_tol:  IPOPT tolerance of the relaxed homotopy stages when ``polish`` is on: they
-                only have to identify the active branch, the branch NLP is solved to ``tol``.
-    hessian:    "exact" or "limited-memory" (L-BFGS approximation inside IPOPT).
-    mumps_scaling: let MUMPS scale the KKT matrix before each factorisation (IPOPT's default);
-                off by default here: the lifted network's KKT matrices are already well
-                scaled, and skipping it saves about 7 % per iteration without changing
-                the convergence counts measured in ``docs/solvers.md``.
-    blas_threads: BLAS threads during the solve, CasADi's bundled OpenBLAS included (default 1:
-                the KKT fronts are small and a second thread only adds hand-over cost;
-                None leaves the setting alone).
-    verbose:    print IPOPT's iteration log.
-    ipopt:      extra IPOPT options passed through verbatim (checked against IPOPT first).
-    """
 
-    max_iter: int = 3000
-    max_time: float | None = None
-    tol: float = 1e-8
-    ordering: str = "metis"
-    linear_solver: str = "mumps"
-    homotopy: tuple = (1e-2, 1e-4)
-    polish: bool = True
-    warm_mu_init: float = 1e-6
-    stage_tol: float = 1e-4
-    hessian: str = "exact"
-    mumps_scaling: bool = False
-    blas_threads: int | None = 1
-    verbose: bool = False
-    ipopt: dict = field(default_factory=dict)
+_CHECKED: set = set()
 
-    def __post_init__(self):
-        check_int("max_iter", self.max_iter, 0)
-        check_positive("max_time", self.max_time, allow_none=True)
-        check_positive("tol", self.tol)
-        check_positive("warm_mu_init", self.warm_mu_init)
-        check_positive("stage_tol", self.stage_tol)
-        check_int("blas_threads", self.blas_threads, 1, allow_none=True)
-        if self.ordering not in ORDERINGS:
-            raise ValueError(f"ordering: must be one of {', '.join(ORDERINGS)}, got {self.ordering!r}")
-        if self.hessian not in ("exact", "limited-memory"):
-            raise ValueError(f"hessian: must be 'exact' or 'limited-memory', got {self.hessian!r}")
-        h = tuple(self.homotopy) if isinstance(self.homotopy, (list, tuple)) else (self.homotopy,)
-        if not h or any(not (isinstance(e, (int, float)) and e >= 0) for e in h):
-            raise ValueError(f"homotopy: must be a non-empty sequence of numbers ≥ 0, got {self.homotopy!r}")
-        self.homotopy = tuple(float(e) for e in h)
-        if not isinstance(self.ipopt, dict) or not all(isinstance(k, str) for k in self.ipopt):
-            raise TypeError("ipopt: expected a dict of IPOPT option names to values")
-        _check_ipopt_options(self.base_options())
+
+def _trial(opts: dict, argname: str) -> None:
+    key = tuple(sorted((k, repr(v)) for k, v in opts.items()))
+    if key in _CHECKED or not opts:
+        return
+    x = ca.SX.sym("x")
+    try:
+        s = ca.nlpsol("check", "ipopt", {"x": x, "f": x ** 2},
+                      {"ipopt": {**opts, "print_level": 0, "sb": "yes", "max_iter": 1}, "print_time": False})
+        s(x0=1.0)
+        st = s.stats()["return_status"]
+    except RuntimeError as exc:
+        raise ValueError(f"{argname}: IPOPT rejected the options {opts}: {exc}") from None
+    if st == "Invalid_Option":
+        raise ValueError(f"{argname}: IPOPT rejected one of the options {sorted(opts)}; check names and values "
+                         "against IPOPT's option list (https://coin-or.github.io/Ipopt/OPTIONS.html)")
+    _CHECKED.add(key)
+
+
+def _homotopy(name, value):
+    h = tuple(value) if isinstance(value, (list, tuple)) else (value,)
+    from ..validation import as_float
+    out = tuple(as_float(name, e, nonneg=True) for e in h)
+    if not out:
+        raise ValueError(f"{name}: must be a non-empty sequence of numbers ≥ 0")
+    return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class IpoptOptions(SolverOptions):
+    """Options of the ``ipopt`` solver (shared ones in :class:`~nlpnet.options.SolverOptions`)."""
+
+    max_iter: int = option(3000, "IPOPT iterations over all homotopy stages together", integer(0))
+    tol: float = option(1e-8, "IPOPT's convergence tolerance", real(positive=True))
+    ordering: str = option("metis", "MUMPS fill-reducing ordering (metis measured fastest; auto = MUMPS's own)",
+                           choice(*ORDERINGS))
+    linear_solver: str = option("mumps", "IPOPT linear solver (HSL solvers if your IPOPT has them)",
+                                choice("mumps", "ma27", "ma57", "ma77", "ma86", "ma97", "spral"))
+    homotopy: tuple = option((1e-2, 1e-4), "relaxations ε of complementarity rows, solved in turn", _homotopy)
+    polish: bool = option(True, "after the homotopy, solve the branch NLP so complementarity holds exactly",
+                          boolean())
+    warm_mu_init: float = option(1e-6, "initial barrier parameter of warm-started stages", real(positive=True))
+    stage_tol: float = option(1e-4, "tolerance of relaxed stages when polish is on (they only pick the branch)",
+                              real(positive=True))
+    hessian: str = option("exact", "'exact' (assembled per sample) or 'limited-memory' (IPOPT's L-BFGS)",
+                          choice("exact", "limited-memory"))
+    mumps_scaling: bool = option(False, "let MUMPS scale the KKT matrix (off: −7 % per iteration, same counts)",
+                                 boolean())
+    blas_threads: int | None = option(1, "BLAS threads during the solve, CasADi's OpenBLAS included",
+                                      integer(1, allow_none=True))
+    ipopt: dict = option(None, "extra IPOPT options passed through (checked by IPOPT first)",
+                         lambda n, v: check_ipopt_options({} if v is None else v, n))
 
     def base_options(self) -> dict:
-        o = {"linear_solver": self.linear_solver, "hessian_approximation": self.hessian,
-             "tol": float(self.tol), "print_level": 5 if self.verbose else 0, "sb": "yes"}
+        o = {"linear_solver": self.linear_solver, "hessian_approximation": self.hessian, "tol": float(self.tol),
+             "print_level": 0, "sb": "yes"}
         if self.linear_solver == "mumps":
             o["mumps_pivot_order"] = ORDERINGS[self.ordering]
             if not self.mumps_scaling:  # ICNTL(8) = 0 and no matching-based permutation/scaling
@@ -130,36 +150,15 @@ class IpoptOptions:
         return o
 
 
-_CHECKED: set = set()
-
-
-def _check_ipopt_options(opts: dict) -> None:
-    """Reject option names or values IPOPT does not accept, by a one-variable trial solve."""
-    key = tuple(sorted((k, repr(v)) for k, v in opts.items()))
-    if key in _CHECKED:
-        return
-    x = ca.SX.sym("x")
-    trial = {**opts, "print_level": 0, "max_iter": 1}
-    try:
-        s = ca.nlpsol("check", "ipopt", {"x": x, "f": x ** 2}, {"ipopt": trial, "print_time": False})
-        s(x0=1.0)
-        st = s.stats()["return_status"]
-    except RuntimeError as exc:
-        raise ValueError(f"ipopt: IPOPT rejected the options {opts}: {exc}") from None
-    if st == "Invalid_Option":
-        raise ValueError(f"ipopt: IPOPT rejected one of the options {sorted(opts)}; check the names and values "
-                         "against IPOPT's option list (https://coin-or.github.io/Ipopt/OPTIONS.html)")
-    _CHECKED.add(key)
-
-
 class _Recorder(ca.Callback):
-    """IPOPT iteration callback: appends objective, primal infeasibility and time."""
+    """IPOPT iteration callback: one history row per iteration; Ctrl-C asks IPOPT to stop."""
 
-    def __init__(self, nlp, p, history: History, stage: int, t0: float):
+    def __init__(self, nlp, history: History, log: IterationLog, t0: float):
         ca.Callback.__init__(self)
-        self.nx, self.ng = nlp.n_x, nlp.n_g
-        self.lbg, self.ubg, self.lbx, self.ubx = nlp.lbg, nlp.ubg, nlp.lbx, nlp.ubx
-        self.history, self.stage, self.t0, self.eps = history, stage, t0, float(p[0]) if len(p) else None
+        self.nlp, self.nx, self.ng = nlp, nlp.n_x, nlp.n_g
+        self.history, self.log, self.t0 = history, log, t0
+        self.stage, self.eps, self.interrupted = 0, None, False
+        self.base, self.calls = 0, 0          # IPOPT iterations before this stage; callbacks in it
         self.construct("nlpnet_ipopt_recorder", {})
 
     def get_n_in(self):
@@ -176,7 +175,7 @@ class _Recorder(ca.Callback):
 
     def get_sparsity_in(self, i):
         n = ca.nlpsol_out(i)
-        if n in ("f",):
+        if n == "f":
             return ca.Sparsity.scalar()
         if n == "x":
             return ca.Sparsity.dense(self.nx)
@@ -185,24 +184,38 @@ class _Recorder(ca.Callback):
         return ca.Sparsity(0, 0)  # the multipliers are not recorded: CasADi then skips copying them
 
     def eval(self, arg):
-        x = np.asarray(arg[0]).ravel()
-        g = np.asarray(arg[2]).ravel()
-        viol = 0.0
-        if g.size:
-            viol = max(viol, float(np.max(np.maximum(self.lbg - g, 0))), float(np.max(np.maximum(g - self.ubg, 0))))
-        viol = max(viol, float(np.max(np.maximum(self.lbx - x, 0), initial=0)),
-                   float(np.max(np.maximum(x - self.ubx, 0), initial=0)))
-        self.history.append(objective=float(arg[1]), infeasibility=viol, time=time.perf_counter() - self.t0,
-                            stage=self.stage, epsilon=self.eps)
+        try:
+            x = np.asarray(arg[0]).ravel()
+            nlp = self.nlp
+            th = x[:nlp.n_theta]
+            row = {"iteration": self.base + self.calls, "time": time.perf_counter() - self.t0,
+                   "objective": float(arg[1]), "loss": nlp.data_loss(th),
+                   "violation": _violation(nlp, x, np.asarray(arg[2]).ravel())}
+            if nlp.validation is not None:
+                row["val_loss"] = nlp.data_loss(th, "val")
+            row.update(stage=self.stage, epsilon=self.eps)
+            self.history.append(**row)
+            self.calls += 1
+            self.log(row)
+        except KeyboardInterrupt:  # a clean user stop instead of a foreign exception inside IPOPT
+            self.interrupted = True
+            return [1]
         return [0]
+
+
+def _violation(nlp, x, g) -> float:
+    viol = 0.0
+    if g.size:
+        viol = max(float(np.max(np.maximum(nlp.lbg - g, 0))), float(np.max(np.maximum(g - nlp.ubg, 0))))
+    return max(viol, float(np.max(np.maximum(nlp.lbx - x, 0), initial=0)),
+               float(np.max(np.maximum(x - nlp.ubx, 0), initial=0)))
 
 
 def branch_bounds(nlp, x, p):
     """Bounds of the branch NLP at ``x``: for each pair 0 ≤ A ⊥ B ≥ 0 the smaller side is
     fixed to 0 (its upper bound set to 0) and the product row is dropped. The branch NLP
     is smooth and satisfies LICQ generically; its solutions satisfy A∘B = 0 exactly."""
-    g = np.asarray(nlp.functions()["g"](x, p)).ravel()
-    v = np.concatenate([x, g])
+    v = np.concatenate([x, nlp.g(x, p)])
     A, B = nlp.complementarity_pairs[:, 0], nlp.complementarity_pairs[:, 1]
     fixed = np.where(v[A] <= v[B], A, B)
     ubx, ubg = nlp.ubx.copy(), nlp.ubg.copy()
@@ -212,93 +225,119 @@ def branch_bounds(nlp, x, p):
     return nlp.lbx, ubx, nlp.lbg, ubg
 
 
-def solve_ipopt(problem, nlp, opts: IpoptOptions):
+def _functions(nlp):
+    if "ipopt" not in nlp.cache:
+        from ..formulations.assembly import IpoptFunctions
+        nlp.cache["ipopt"] = IpoptFunctions(nlp)
+    return nlp.cache["ipopt"]
+
+
+def solve_ipopt(nlp, opts: IpoptOptions) -> SolverOutput:
     with blas_threads(opts.blas_threads):
-        return _solve_ipopt(problem, nlp, opts)
+        return _solve(nlp, opts)
 
 
-def _solve_ipopt(problem, nlp, opts: IpoptOptions):
-    t0 = time.perf_counter()
+def _solve(nlp, opts: IpoptOptions) -> SolverOutput:
+    budget = Budget(opts.max_time)
     comp = nlp.has_complementarity
     stages = list(opts.homotopy) if comp else [None]
     if comp and opts.polish:
         stages.append("branch")
-    history, x, lam_x, lam_g = History(), nlp.x0.copy(), None, None
-    iters, raw, p = 0, "Maximum_Iterations_Exceeded", nlp.p0
+    history = History()
+    x, lam_x, lam_g, iters, p = nlp.x0.copy(), None, None, 0, nlp.p0
+    raw, done = "Maximum_Iterations_Exceeded", []
+    fns = _functions(nlp)
+    log = IterationLog("ipopt", opts.verbose, extra=("epsilon",))
+    rec = _Recorder(nlp, history, log, budget.t0)
     base = opts.base_options()
-    stats = {"stages": []}
+    setup = None
     for k, stage in enumerate(stages):
-        left_iter = opts.max_iter - iters
-        left_time = None if opts.max_time is None else opts.max_time - (time.perf_counter() - t0)
-        # a budget used up between stages ends the homotopy early: report that limit, not the
-        # previous stage's success (and not MAX_ITER when it was the time that ran out)
-        if left_time is not None and left_time <= 0:
+        left_iter, left_time = opts.max_iter - iters, budget.left()
+        # a budget used up between stages ends the homotopy early with that limit as status
+        if left_time <= 0:
             raw = "Maximum_WallTime_Exceeded"
             break
         if left_iter <= 0 and k > 0:
             raw = "Maximum_Iterations_Exceeded"
             break
-        warm = k > 0
         ip = dict(base, max_iter=max(left_iter, 0))
         if opts.polish and stage not in (None, "branch"):
             ip["tol"] = max(opts.stage_tol, opts.tol)
-        if left_time is not None:
+        if np.isfinite(left_time):
             ip["max_wall_time"] = float(left_time)
-        if warm:  # continue from the previous stage's primal-dual point
+        if k > 0:  # continue from the previous stage's primal-dual point
             ip.update(warm_start_init_point="yes", warm_start_bound_push=1e-9, warm_start_mult_bound_push=1e-9,
                       mu_init=opts.warm_mu_init)
-        rec = _Recorder(nlp, p, history, k, t0)
-        sopts = {"ipopt": ip, "print_time": False, "iteration_callback": rec}
+        sopts = {"ipopt": ip, "print_time": False, "iteration_callback": rec, "grad_f": fns.grad_f,
+                 "jac_g": fns.jac_g}
         if opts.hessian == "exact":
-            sopts["hess_lag"] = nlp.hessian_of_lagrangian()
-        solver = ca.nlpsol("ipopt", "ipopt", nlp.as_dict(), sopts)
+            sopts["hess_lag"] = fns.hess_lag
+        solver = ca.nlpsol("ipopt", "ipopt", fns.problem, sopts)
         if stage == "branch":
             lbx, ubx, lbg, ubg = branch_bounds(nlp, x, p)
         else:
             p = nlp.p0 if stage is None else np.array([stage])
             lbx, ubx, lbg, ubg = nlp.lbx, nlp.ubx, nlp.lbg, nlp.ubg
-        # the branch NLP enforces complementarity exactly: record it as ε = 0
-        rec.eps = 0.0 if stage == "branch" else (float(p[0]) if len(p) else None)
+        rec.stage, rec.eps = k, (0.0 if stage == "branch" else (float(p[0]) if len(p) else None))
+        rec.base, rec.calls = iters, 0
         args = dict(x0=x, p=p, lbx=lbx, ubx=ubx, lbg=lbg, ubg=ubg)
         if lam_x is not None:
             args.update(lam_x0=lam_x, lam_g0=lam_g)
+        if setup is None:
+            setup = budget.elapsed()
         sol = solver(**args)
         st = solver.stats()
-        raw = st.get("return_status", "Unknown")
+        raw = "User_Requested_Stop" if rec.interrupted else st.get("return_status", "Unknown")
         n_it = int(st.get("iter_count", 0))
         iters += n_it
-        stats["stages"].append({"stage": stage, "status": raw, "iterations": n_it})
+        done.append({"stage": stage, "status": raw, "iterations": n_it})
         x_new = np.asarray(sol["x"]).ravel()
         if not np.all(np.isfinite(x_new)):
+            raw = "Invalid_Number_Detected"
             break
         x, lam_x, lam_g = x_new, np.asarray(sol["lam_x"]).ravel(), np.asarray(sol["lam_g"]).ravel()
-        if not IPOPT_STATUS.get(raw, Status.FAILED).success:
+        if not STATUSES.get(raw, Status.FAILED).success:
             break
-    status = IPOPT_STATUS.get(raw, Status.FAILED)
-    message = _message(raw, iters, stages, stats["stages"])
-    return problem.result_from(nlp, x, status, message, "ipopt", iterations=iters,
-                               wall_time=time.perf_counter() - t0, history=history, raw_status=raw,
-                               stats=stats, p=p)
-
-
-def _message(raw, iters, stages, done) -> str:
-    text = {
-        Status.SUCCESS: "converged",
-        Status.ACCEPTABLE: "converged to IPOPT's acceptable tolerance",
-        Status.MAX_ITER: "stopped at the iteration limit",
-        Status.MAX_TIME: "stopped at the time limit",
-    }.get(IPOPT_STATUS.get(raw, Status.FAILED), f"IPOPT stopped: {raw}")
-    hom = ""
+    if history:
+        log(history.rows()[-1], last=True)
+    detail = ""
     if stages != [None] and done:
         last = done[-1]["stage"]
         where = "the branch NLP" if last == "branch" else f"ε = {last:g}"
-        hom = f"; complementarity: {len(done)}/{len(stages)} stages, last {where}"
-    return f"{text} after {iters} iterations{hom}"
+        detail = f"; complementarity: {len(done)}/{len(stages)} stages, last {where}"
+    stats = {"setup_time": setup if setup is not None else budget.elapsed(), "stages": done,
+             "nnz_jacobian": fns.nnz_jacobian, "nnz_hessian": fns.nnz_hessian if opts.hessian == "exact" else 0}
+    return SolverOutput(x=x, raw_status=raw, iterations=iters, history=history, stats=stats, detail=detail,
+                        p=p, feasibility_tol=max(opts.tol, 1e-6))
 
 
-def _check(problem, nlp, opts):
-    return None
+def estimate_memory(nlp, opts: IpoptOptions) -> float:
+    """Bytes of the set-up: the per-sample Hessian's symbolic graph (dense in θ for single
+    shooting) and the sparse LDLᵀ factor, whose dense weight border is n_θ² (one front per
+    sample of its states, rows and the weights it touches)."""
+    sb, n_th = nlp.samples, nlp.n_theta
+    sizes = sb.kernels.sizes
+    if opts.hessian == "exact":
+        if sb.rules:
+            nodes = sum(sizes[k + 1] * ((sizes[k] + 1) + (sizes[k] if k else 0)) ** 2 / 2
+                        for k in range(len(sizes) - 1))
+        else:
+            nodes = n_th * n_th / 2
+    else:
+        nodes = 0
+    block = sb.n_s + sb.m
+    factor = 8.0 * (n_th * n_th / 2 + nlp.N * block * (block + n_th))
+    return 120.0 * nodes + 3.0 * factor
 
 
-register_solver(SolverSpec(name="ipopt", run=solve_ipopt, options=IpoptOptions, check=_check,
-                           summary="IPOPT interior point on the problem's NLP (exact Hessian, METIS ordering)"))
+def _check(nlp, opts: IpoptOptions):
+    check_memory("ipopt", nlp, estimate_memory(nlp, opts), opts.memory_limit,
+                 "train this network with solve('alm') or solve('adam'), which never form the Hessian"
+                 if opts.hessian == "limited-memory" else
+                 "use hessian='limited-memory', or solve('alm') / solve('adam'), which never form it")
+
+
+register_solver(SolverSpec(name="ipopt", run=solve_ipopt, options=IpoptOptions, statuses=STATUSES, messages=MESSAGES,
+                           check=_check, estimate=estimate_memory, family="ipopt",
+                           summary="IPOPT interior point on the problem's NLP (exact Hessian from per-sample "
+                                   "blocks, METIS ordering)"))

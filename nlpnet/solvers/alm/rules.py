@@ -21,8 +21,9 @@ rule sets the multipliers λ_{k+1}, the next penalty β_{k+1} and inner toleranc
   feasibility stalls; the increasing form η₂ρ is the intended one and is used here. The
   slides stop when ρ > 10³ ρ₀ (``stop_factor``).
 
-Every rule is a dataclass of its parameters; the ALM's ``beta_max`` and ``lambda_max``
-cap penalties and clip multipliers for all of them. Multiplier start values
+Every rule is a frozen option struct of its parameters that owns its penalty parameter
+(``penalty`` names it: β, β₀ or ρ₀); the ALM's ``beta_max`` and ``lambda_max`` cap penalties
+and clip multipliers for all of them. Multiplier start values
 (:func:`initial_multipliers`): zeros; standard normal (the thesis); or the least-squares
 estimate, which at the feasible start solves the per-sample adjoint equations
 B_jᵀλ_j = −∂(½‖F‖²)/∂s_j — back-propagation's adjoint variables.
@@ -34,9 +35,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..options import check_int, check_positive
+from ...options import Options, choice, integer, option, real, resolve_options
+from ...validation import as_choice
 
-__all__ = ["ThesisRule", "ClassicRule", "LiuRule", "RULES", "make_rule", "initial_multipliers"]
+__all__ = ["ThesisRule", "ClassicRule", "LiuRule", "RULES", "as_rule", "initial_multipliers", "OuterState"]
 
 
 @dataclass
@@ -51,24 +53,19 @@ class OuterState:
     h_history: list        # ‖h(u_1)‖, …, ‖h(u_{k+1})‖
 
 
-@dataclass
-class ThesisRule:
+@dataclass(frozen=True, kw_only=True)
+class ThesisRule(Options):
     """beta: β (β_k = β^k); eta0: η_k = eta0/β_k; sigma0: dual step scale σ_0;
     reference: "first_iterate" (sound, default) or "start" (the thesis literally)."""
 
-    beta: float = 10.0
-    eta0: float = 1e-2
-    sigma0: float = 1.0
-    reference: str = "first_iterate"
+    PREFIX = "rule."
+    beta: float = option(10.0, "β > 1: the k-th subproblem's penalty is β^k", real(lo=1.0, lo_open=True))
+    eta0: float = option(1e-2, "inner tolerance scale: η_k = eta0/β_k", real(positive=True))
+    sigma0: float = option(1.0, "dual step scale σ_0", real(positive=True))
+    reference: str = option("first_iterate", "violation scale of σ: 'first_iterate' (sound) or 'start' (thesis)",
+                            choice("first_iterate", "start"))
     name = "thesis"
-
-    def __post_init__(self):
-        if not (isinstance(self.beta, (int, float)) and self.beta > 1):
-            raise ValueError(f"rule_options.beta: must be a number > 1 (β_k = β^k), got {self.beta!r}")
-        check_positive("rule_options.eta0", self.eta0)
-        check_positive("rule_options.sigma0", self.sigma0)
-        if self.reference not in ("first_iterate", "start"):
-            raise ValueError(f"rule_options.reference: must be 'first_iterate' or 'start', got {self.reference!r}")
+    penalty = "beta"
 
     def initial(self):
         return 1.0, self.eta0
@@ -84,29 +81,22 @@ class ThesisRule:
         return s.lam + sigma * s.h, beta, self.eta0 / beta, False, {"sigma": sigma}
 
 
-@dataclass
-class ClassicRule:
+@dataclass(frozen=True, kw_only=True)
+class ClassicRule(Options):
     """beta0: first penalty; increase: factor κ for β; required_decrease: keep β when
     ‖h_k‖ ≤ this × ‖h_{k−1}‖; eta0, eta_factor, eta_min: inner tolerances η."""
 
-    beta0: float = 10.0
-    increase: float = 10.0
-    required_decrease: float = 0.25
-    eta0: float = 1e-2
-    eta_factor: float = 0.1
-    eta_min: float = 1e-10
+    PREFIX = "rule."
+    beta0: float = option(10.0, "first penalty", real(positive=True))
+    increase: float = option(10.0, "penalty factor κ > 1", real(lo=1.0, lo_open=True))
+    required_decrease: float = option(0.25, "keep β when ‖h_k‖ ≤ this × ‖h_{k−1}‖ (in (0, 1))",
+                                      real(lo=0.0, hi=1.0, lo_open=True, hi_open=True))
+    eta0: float = option(1e-2, "first inner tolerance", real(positive=True))
+    eta_factor: float = option(0.1, "inner tolerance factor per outer step (in (0, 1])",
+                               real(lo=0.0, hi=1.0, lo_open=True))
+    eta_min: float = option(1e-10, "smallest inner tolerance", real(positive=True))
     name = "classic"
-
-    def __post_init__(self):
-        check_positive("rule_options.beta0", self.beta0)
-        if not (isinstance(self.increase, (int, float)) and self.increase > 1):
-            raise ValueError(f"rule_options.increase: must be a number > 1, got {self.increase!r}")
-        if not (isinstance(self.required_decrease, (int, float)) and 0 < self.required_decrease < 1):
-            raise ValueError(f"rule_options.required_decrease: must be in (0, 1), got {self.required_decrease!r}")
-        check_positive("rule_options.eta0", self.eta0)
-        if not (isinstance(self.eta_factor, (int, float)) and 0 < self.eta_factor <= 1):
-            raise ValueError(f"rule_options.eta_factor: must be in (0, 1], got {self.eta_factor!r}")
-        check_positive("rule_options.eta_min", self.eta_min)
+    penalty = "beta0"
 
     def initial(self):
         return float(self.beta0), self.eta0
@@ -117,34 +107,25 @@ class ClassicRule:
         return s.lam + s.beta * s.h, beta, max(s.eta * self.eta_factor, self.eta_min), False, {}
 
 
-@dataclass
-class LiuRule:
+@dataclass(frozen=True, kw_only=True)
+class LiuRule(Options):
     """rho0: first penalty ρ₀; gamma: memory γ; eta1 ∈ (0, 1): required decrease; eta2 > 1:
     penalty factor; eta3 > 0: exponent in ‖ξ‖^{1+η₃} (the slides' theory asks η₃ > 1);
     stop_factor: stop once ρ > stop_factor·ρ₀; eta0, eta_factor, eta_min: inner tolerances."""
 
-    rho0: float = 10.0
-    gamma: int = 1
-    eta1: float = 0.5
-    eta2: float = 10.0
-    eta3: float = 1.1
-    stop_factor: float = 1e3
-    eta0: float = 1e-2
-    eta_factor: float = 0.1
-    eta_min: float = 1e-10
+    PREFIX = "rule."
+    rho0: float = option(10.0, "first penalty ρ₀", real(positive=True))
+    gamma: int = option(1, "memory γ of the violation test", integer(1))
+    eta1: float = option(0.5, "required decrease η₁ ∈ (0, 1)", real(lo=0.0, hi=1.0, lo_open=True, hi_open=True))
+    eta2: float = option(10.0, "penalty factor η₂ > 1", real(lo=1.0, lo_open=True))
+    eta3: float = option(1.1, "exponent η₃ in ‖ξ‖^{1+η₃}", real(positive=True))
+    stop_factor: float = option(1e3, "stop once ρ > stop_factor·ρ₀", real(positive=True))
+    eta0: float = option(1e-2, "first inner tolerance", real(positive=True))
+    eta_factor: float = option(0.1, "inner tolerance factor per outer step (in (0, 1])",
+                               real(lo=0.0, hi=1.0, lo_open=True))
+    eta_min: float = option(1e-10, "smallest inner tolerance", real(positive=True))
     name = "liu"
-
-    def __post_init__(self):
-        check_positive("rule_options.rho0", self.rho0)
-        check_int("rule_options.gamma", self.gamma, 1)
-        if not (isinstance(self.eta1, (int, float)) and 0 < self.eta1 < 1):
-            raise ValueError(f"rule_options.eta1: must be in (0, 1), got {self.eta1!r}")
-        if not (isinstance(self.eta2, (int, float)) and self.eta2 > 1):
-            raise ValueError(f"rule_options.eta2: must be a number > 1, got {self.eta2!r}")
-        check_positive("rule_options.eta3", self.eta3)
-        check_positive("rule_options.stop_factor", self.stop_factor)
-        check_positive("rule_options.eta0", self.eta0)
-        check_positive("rule_options.eta_min", self.eta_min)
+    penalty = "rho0"
 
     def initial(self):
         return float(self.rho0), self.eta0
@@ -164,27 +145,24 @@ class LiuRule:
 RULES = {"thesis": ThesisRule, "classic": ClassicRule, "liu": LiuRule}
 
 
-def make_rule(name: str, options):
-    if name not in RULES:
-        raise ValueError(f"rule: must be one of {', '.join(RULES)}, got {name!r}")
-    cls = RULES[name]
-    if options is None:
-        return cls()
-    if isinstance(options, cls):
-        return options
-    if not isinstance(options, dict):
-        raise TypeError(f"rule_options: expected a dict or {cls.__name__}, got {type(options).__name__}")
-    valid = [f for f in cls.__dataclass_fields__]
-    unknown = sorted(set(options) - set(valid))
-    if unknown:
-        raise ValueError(f"rule_options: unknown option(s) {', '.join(map(repr, unknown))} for rule {name!r}; "
-                         f"valid options: {', '.join(valid)}")
-    return cls(**options)
+def as_rule(name, value, **params):
+    """A rule from an instance, a name ("thesis", "classic", "liu") or a dict with ``kind``;
+    ``params`` (e.g. the penalty shortcut) are set on it."""
+    if isinstance(value, tuple(RULES.values())):
+        return value.replace(**params) if params else value
+    if isinstance(value, str):
+        return RULES[as_choice(name, value, tuple(RULES))](**params)
+    if isinstance(value, dict):
+        spec = dict(value)
+        kind = as_choice(f"{name}.kind", spec.pop("kind", "thesis"), tuple(RULES))
+        return resolve_options(RULES[kind], {**spec, **params}, None, f"alm rule {kind}")
+    raise TypeError(f"{name}: expected 'thesis', 'classic', 'liu', a rule object or a dict, got {type(value).__name__}")
 
 
-def initial_multipliers(kind: str, n_g: int, seed=None, st=None, x0=None, beta=1.0) -> np.ndarray:
-    """λ_0: "zeros", "normal" (N(0, 1), the thesis) or "least_squares" (per-sample adjoint
-    solve at x0 on the block structure ``st``; user-constraint rows get 0)."""
+def initial_multipliers(kind: str, n_g: int, seed=None, st=None, x0=None, objective_scale: float = 1.0):
+    """λ_0: "zeros", "normal" (N(0, 1), the thesis) or "least_squares": at x0 the per-sample
+    adjoint equations T_jᵀλ_j = −∂(½c‖F‖²)/∂s_j, whose solution is λ_j = −c F_jᵀ r_j with
+    F_j = E_jT_j⁻¹ (:mod:`.elimination`) — back-propagation's adjoint variables. User rows get 0."""
     if kind == "zeros":
         return np.zeros(n_g)
     if kind == "normal":
@@ -194,13 +172,8 @@ def initial_multipliers(kind: str, n_g: int, seed=None, st=None, x0=None, beta=1
     lam = np.zeros(n_g)
     if st is None or st.N == 0 or st.n_s == 0:
         return lam
-    R = st.rows(x0)
-    loc, _ = st.split(R)
-    jac = st.jacobian(x0)
-    n_rg = st.n_rg
-    Bh, Bf = jac.B[:, :n_rg, :], jac.B[:, n_rg:, :]              # ∂h_j/∂s_j, ∂F_j/∂s_j
-    grad_s = np.einsum("jrs,jr->js", Bf, loc[:, n_rg:])            # ∂(½‖F‖²)/∂s_j
-    # min ‖B_hᵀ λ_j + ∇_s‖ per sample: pinv handles rank-deficient blocks
-    lam_loc = -np.einsum("jrs,js->jr", np.linalg.pinv(np.swapaxes(Bh, 1, 2)), grad_s)
-    lam[st.local_rows[:, :n_rg].ravel()] = lam_loc.ravel()
+    scale = 1.0 / np.sqrt(st.N)
+    loc, _ = st.rows(x0, scale)
+    jac = st.jacobian(x0, scale, np.ones(st.n_G))
+    lam[:st.n_gl] = -objective_scale * np.einsum("jcs,jc->js", jac.F, loc[:, st.n_s:]).ravel()
     return lam

@@ -19,12 +19,12 @@ NLP is smooth and regular, and its solutions satisfy complementarity exactly.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import casadi as ca
 import numpy as np
 
-__all__ = ["LayerLift", "lift_layer", "STATE_WIDTH"]
+__all__ = ["LayerLift", "lift_layer", "STATE_WIDTH", "RULES"]
 
 
 @dataclass
@@ -37,11 +37,11 @@ class LayerLift:
     ubg: np.ndarray         # (m,)
     comp_rows: np.ndarray   # row numbers (within this layer's m) of z∘(z−a) ≤ ε
     output: ca.SX           # next layer's input, (d × N)
-    start: callable = field(repr=False, default=None)  # A (N × d) numpy pre-activation → list of state arrays
     pairs: np.ndarray = None  # (d, 4): per unit the two sides (kind, local index); kind 0 = state, 1 = row
 
 
 STATE_WIDTH = {"equality": 1, "relu": 1, "leaky_relu": 2}  # state blocks per unit
+RULES = tuple(STATE_WIDTH)
 
 
 def lift_layer(rule: str, act, A, syms, eps) -> LayerLift:
@@ -56,8 +56,7 @@ def lift_layer(rule: str, act, A, syms, eps) -> LayerLift:
     if rule == "equality":
         z = syms("z", d)
         return LayerLift(states=[("z", d, -inf, inf)], rows=z - act.casadi(A), lbg=zeros, ubg=zeros,
-                         comp_rows=np.zeros(0, dtype=np.int64), output=z,
-                         start=lambda a: [act.numpy(a)])
+                         comp_rows=np.zeros(0, dtype=np.int64), output=z)
     if rule == "relu":
         z = syms("z", d)
         rows = ca.vertcat(z - A, z * (z - A) - eps)
@@ -65,8 +64,7 @@ def lift_layer(rule: str, act, A, syms, eps) -> LayerLift:
         return LayerLift(states=[("z", d, zeros, inf)], rows=rows,
                          lbg=np.concatenate([zeros, -inf]), ubg=np.concatenate([inf, np.full(d, 0.0)]),
                          comp_rows=np.arange(d, 2 * d), output=z,
-                         pairs=np.stack([0 * units, units, 0 * units + 1, units], axis=1),
-                         start=lambda a: [np.maximum(a, 0.0)])
+                         pairs=np.stack([0 * units, units, 0 * units + 1, units], axis=1))
     if rule == "leaky_relu":
         alpha = act.alpha
         u, v = syms("u", d), syms("v", d)
@@ -76,6 +74,5 @@ def lift_layer(rule: str, act, A, syms, eps) -> LayerLift:
                          ubg=np.concatenate([zeros, inf, inf, np.full(d, 0.0)]),
                          comp_rows=np.arange(3 * d, 4 * d), output=v,
                          pairs=np.stack([np.ones(d, int), d + np.arange(d), np.ones(d, int), 2 * d + np.arange(d)],
-                                        axis=1),
-                         start=lambda a: [a.copy(), np.maximum(a, alpha * a)])
+                                        axis=1))
     raise ValueError(f"unknown lifting rule {rule!r}")

@@ -20,7 +20,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..options import check_int, check_nonneg, check_positive
+import numpy as np
+
+from ...validation import as_float, as_int
 
 __all__ = ["Schedule", "constant", "piecewise_constant", "exponential", "power", "cyclic", "one_cycle",
            "as_schedule", "SCHEDULES"]
@@ -43,18 +45,18 @@ class Schedule:
 
 
 def constant(initial: float) -> Schedule:
-    check_positive("initial", initial)
+    initial = as_float("initial", initial, positive=True)
     return Schedule("constant", lambda t: initial, {"initial": initial})
 
 
 def piecewise_constant(boundaries, values) -> Schedule:
-    b, v = [int(x) for x in boundaries], [float(x) for x in values]
+    b = [as_int(f"boundaries[{i}]", x, 0) for i, x in enumerate(boundaries)]
+    v = list(values)
     if len(v) != len(b) + 1:
         raise ValueError(f"values: need one more value than boundaries ({len(b) + 1}), got {len(v)}")
     if any(b2 <= b1 for b1, b2 in zip(b, b[1:])) or any(x < 0 for x in b):
         raise ValueError(f"boundaries: must be increasing epoch indices ≥ 0, got {b}")
-    for x in v:
-        check_positive("values", x)
+    v = [as_float(f"values[{i}]", x, positive=True) for i, x in enumerate(values)]
 
     def fn(t):
         for bound, val in zip(b, v):
@@ -65,23 +67,23 @@ def piecewise_constant(boundaries, values) -> Schedule:
 
 
 def exponential(initial: float, rate: float) -> Schedule:
-    check_positive("initial", initial)
-    check_nonneg("rate", rate)
+    initial = as_float("initial", initial, positive=True)
+    rate = as_float("rate", rate, nonneg=True)
     return Schedule("exponential", lambda t: initial * math.exp(-rate * t), {"initial": initial, "rate": rate})
 
 
 def power(initial: float, beta: float = 1.0, alpha: float = 0.5) -> Schedule:
-    check_positive("initial", initial)
-    check_nonneg("beta", beta)
-    check_nonneg("alpha", alpha)
+    initial = as_float("initial", initial, positive=True)
+    beta = as_float("beta", beta, nonneg=True)
+    alpha = as_float("alpha", alpha, nonneg=True)
     return Schedule("power", lambda t: initial * (beta * t + 1.0) ** (-alpha),
                     {"initial": initial, "beta": beta, "alpha": alpha})
 
 
 def cyclic(low: float, high: float, half_period: int) -> Schedule:
-    check_positive("low", low)
-    check_positive("high", high)
-    check_int("half_period", half_period, 1)
+    low = as_float("low", low, positive=True)
+    high = as_float("high", high, positive=True)
+    half_period = as_int("half_period", half_period, 1)
     if high < low:
         raise ValueError(f"high: must be ≥ low ({low}), got {high}")
 
@@ -94,12 +96,12 @@ def cyclic(low: float, high: float, half_period: int) -> Schedule:
 
 def one_cycle(maximum: float, total: int, pct_start: float = 0.3, div: float = 25.0,
               final_div: float = 1e4) -> Schedule:
-    check_positive("maximum", maximum)
-    check_int("total", total, 2)
+    maximum = as_float("maximum", maximum, positive=True)
+    total = as_int("total", total, 2)
     if not 0 < pct_start < 1:
         raise ValueError(f"pct_start: must lie in (0, 1), got {pct_start!r}")
-    check_positive("div", div)
-    check_positive("final_div", final_div)
+    div = as_float("div", div, positive=True)
+    final_div = as_float("final_div", final_div, positive=True)
     start, end = maximum / div, maximum / (div * final_div)
     up = max(1, int(round(pct_start * (total - 1))))
 
@@ -131,10 +133,14 @@ def as_schedule(value, name: str = "learning_rate"):
             raise ValueError(f"{name}: bad parameters for the {kind} schedule: {exc}") from None
     if isinstance(value, bool):
         raise TypeError(f"{name}: expected a number, a schedule or a callable, got a bool")
-    if isinstance(value, (int, float)):
-        check_positive(name, value)
-        return constant(float(value))
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return constant(as_float(name, value, positive=True))
     if callable(value):
+        try:  # a rate function must take the epoch index and return a positive number
+            as_float(f"{name}(0)", value(0), positive=True)
+        except Exception as exc:
+            raise TypeError(f"{name}: a callable learning rate must map the epoch index t = 0, 1, … to a "
+                            f"number > 0; calling it with 0 failed: {exc}") from None
         return value
     raise TypeError(f"{name}: expected a number > 0, a schedule (nlpnet.solvers.schedules) or a callable "
                     f"epoch -> rate, got {type(value).__name__}")
