@@ -1,5 +1,5 @@
 """Plots used by the experiments: fits, training curves, Jacobian sparsity, histograms,
-performance profiles. Every function draws on a given (or new) matplotlib Axes and returns
+performance profiles, confusion matrices. Every function draws on a given (or new) matplotlib Axes and returns
 it; saving is the caller's business. The non-interactive Agg backend is selected when no
 display is available, so experiments run headless."""
 from __future__ import annotations
@@ -13,7 +13,8 @@ if not os.environ.get("DISPLAY") and not os.environ.get("MPLBACKEND"):
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["plot_fit", "plot_history", "plot_sparsity", "plot_histogram", "plot_performance_profile", "save"]
+__all__ = ["plot_fit", "plot_history", "plot_sparsity", "plot_histogram", "plot_performance_profile",
+           "plot_confusion_matrix", "save"]
 
 
 def _ax(ax):
@@ -115,6 +116,43 @@ def plot_performance_profile(costs: dict, ax=None, tau_max=None):
     ax.set_ylabel("share of problems")
     ax.set_ylim(0, 1.02)
     ax.legend(fontsize=8)
+    return ax
+
+
+def plot_confusion_matrix(cm, ax=None, labels=None, normalize=False):
+    """A confusion matrix (rows = true class, columns = predicted class, as
+    :func:`nlpnet.metrics.confusion_matrix` returns it) as a heat map with the count in every
+    cell and a colour bar. ``normalize=True`` colours and prints each row's shares (a true
+    class's samples sum to 1; an empty row stays 0), the recall per class on the diagonal.
+    ``labels`` names the classes (default 0..k−1)."""
+    C = np.asarray(cm)
+    if C.ndim != 2 or C.shape[0] != C.shape[1] or C.shape[0] == 0:
+        raise ValueError(f"cm: expected a square (k, k) matrix of counts, got shape {C.shape}")
+    if C.dtype.kind not in "biuf" or not np.all(np.isfinite(C)) or np.any(C < 0):
+        raise ValueError("cm: counts must be finite numbers ≥ 0")
+    if not isinstance(normalize, (bool, np.bool_)):
+        raise TypeError(f"normalize: expected True or False, got {normalize!r}")
+    k = C.shape[0]
+    names = [str(c) for c in range(k)] if labels is None else [str(n) for n in labels]
+    if len(names) != k:
+        raise ValueError(f"labels: gives {len(names)} name(s) for {k} classes")
+    C = C.astype(float)
+    if normalize:
+        rows = C.sum(axis=1, keepdims=True)
+        C = np.divide(C, rows, out=np.zeros_like(C), where=rows > 0)
+    ax = ax if ax is not None else plt.subplots(figsize=(1.0 + 0.5 * max(k, 4), 0.5 * max(k, 4)))[1]
+    image = ax.imshow(C, cmap="Blues", vmin=0, vmax=1.0 if normalize else max(C.max(), 1.0))
+    ax.figure.colorbar(image, ax=ax, label="share of the true class" if normalize else "samples")
+    threshold = 0.5 * (1.0 if normalize else max(C.max(), 1.0))  # white text on dark cells
+    for t in range(k):
+        for p in range(k):
+            text = f"{C[t, p]:.2f}" if normalize else f"{C[t, p]:g}"
+            ax.text(p, t, text, ha="center", va="center", fontsize=8 if k <= 10 else 6,
+                    color="white" if C[t, p] > threshold else "black")
+    ax.set_xticks(range(k), names)
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
     return ax
 
 
