@@ -20,7 +20,7 @@ import nlpnet  # noqa: E402
 from nlpnet.runner import experiment_parser, run_trials  # noqa: E402
 
 N = 40
-COLS = ("grad_norm", "train_loss", "h_norm", "beta", "jacobian_evals")
+COLS = ("grad_norm", "loss", "h_norm", "beta", "jacobian_evals")
 
 
 def trial(task) -> dict:
@@ -51,7 +51,7 @@ def main(argv=None):
     for i in range(k):
         med = {c: np.median([h[i] for h in hist[c]]) for c in COLS}
         lines.append(f"| {i + 1} | {med['beta']:.3g} | {med['grad_norm']:.3g} | {med['h_norm']:.3g} | "
-                     f"{med['train_loss']:.4g} | {med['jacobian_evals']:.0f} |")
+                     f"{med['loss']:.4g} | {med['jacobian_evals']:.0f} |")
     (args.out / "table.md").write_text("\n".join(lines) + "\n")
     import matplotlib
     matplotlib.use("Agg")
@@ -61,7 +61,7 @@ def main(argv=None):
     for j, r in enumerate(rows):
         it = np.arange(1, len(hist["grad_norm"][j]) + 1)
         ax.semilogy(it, hist["grad_norm"][j], "b-", alpha=0.6, label="‖∇L_β‖_∞" if j == 0 else None)
-        ax2.semilogy(it, hist["train_loss"][j], "r-", alpha=0.6, label="training MSE" if j == 0 else None)
+        ax2.semilogy(it, hist["loss"][j], "r-", alpha=0.6, label="training MSE" if j == 0 else None)
     ax.set_xlabel("outer iteration")
     ax.set_ylabel("‖∇_u L_β‖_∞", color="b")
     ax2.set_ylabel("training MSE", color="r")

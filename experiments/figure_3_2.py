@@ -32,15 +32,18 @@ def jacobian_pattern(seed=0):
     prob = nlpnet.Problem(nlpnet.Network([2, 3, 3, 2], activation="tanh", seed=seed), X, y)
     nlp = prob.nlp
     lay = nlp.layout
-    rows = ca.vertcat(nlp.residual, nlp.g)
-    J = ca.jacobian(rows, nlp.x)
+    ex = nlp.expanded()                      # 7 samples: the whole graph is small
+    rows = ca.vertcat(ex.residual, ex.g)
+    J = ca.jacobian(rows, ex.x)
     P = np.array(ca.DM(J.sparsity(), 1)).astype(bool)
-    nF = nlp.residual.numel()
-    per_sample = np.concatenate([np.concatenate([nF + lay.constraint_idx[j], lay.residual_idx[j]])
+    nF = ex.residual.numel()
+    d_out = nlp.samples.Y.shape[1]
+    residual_idx = np.arange(lay.n_samples * d_out).reshape(lay.n_samples, d_out)   # F = [(o_j − y_j)/√N]_j
+    per_sample = np.concatenate([np.concatenate([nF + lay.constraint_idx[j], residual_idx[j]])
                                  for j in range(lay.n_samples)])
     m = lay.constraint_idx.shape[1]
     by_layer = [nF + lay.constraint_idx[:, :3].ravel(), nF + lay.constraint_idx[:, 3:m].ravel()]
-    grouped = np.concatenate(by_layer + [lay.residual_idx.T.ravel()])
+    grouped = np.concatenate(by_layer + [residual_idx.T.ravel()])
     return P, {"per sample": per_sample, "grouped by constraint type": grouped}, nlp
 
 

@@ -149,4 +149,12 @@ def resolve_options(cls, options=None, overrides=None, solver: str = ""):
         hint = did_you_mean(unknown[0], names + list(cls.ALIASES))
         raise ValueError(f"options: unknown option(s) {', '.join(map(repr, unknown))} for solver {solver!r}"
                          f"{hint or '.'} Valid options: {', '.join(names)}")
-    return cls(**merged)
+    try:
+        return cls(**merged)
+    except (TypeError, ValueError) as exc:
+        # name the option as the caller typed it when it was an alias ("max_outer (max_iter): …")
+        text = str(exc)
+        for alias, name in cls.ALIASES.items():
+            if alias in {**base, **overrides} and text.startswith(cls.PREFIX + name + ":"):
+                raise type(exc)(f"{alias} ({name}){text[len(cls.PREFIX + name):]}") from None
+        raise

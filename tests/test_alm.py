@@ -38,8 +38,8 @@ def test_each_rule_converges(rule):
     assert res.constraint_violation < 1e-3        # Liu's own stop (ρ > 10³ρ₀) ends near 1e-4
     h = res.history
     assert len(h) == res.iterations and np.all(np.isfinite(h["h_norm"]))
-    for col in ("beta", "h_norm", "grad_norm", "train_loss", "val_loss", "inner_iterations",
-                "jacobian_evals", "time"):
+    for col in ("iteration", "time", "objective", "loss", "violation", "beta", "h_norm", "grad_norm",
+                "inner_iterations", "jacobian_evals"):
         assert col in h
 
 
@@ -180,5 +180,5 @@ def test_cg_path_matches_direct_path():
 
 
 def test_options_dataclass_accepted():
-    res = small().solve("alm", options=AlmOptions(max_outer=2))
+    res = small().solve("alm", options=AlmOptions(max_iter=2))
     assert res.iterations <= 2

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 import nlpnet
-from nlpnet.solvers import optimizers as O
-from nlpnet.solvers import schedules as S
-from nlpnet.solvers.training import EarlyStopping, Monitor, objective_for
+from nlpnet import EarlyStopping
+from nlpnet.solvers.backprop import optimizers as O
+from nlpnet.solvers.backprop import schedules as S
+from nlpnet.solvers.backprop.loop import BatchObjective, Monitor
 from nlpnet.result import Status
 
 ALL = ["gd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "nadam", "ssa1", "ssa2",
@@ -74,8 +75,9 @@ def test_full_batch_loss_and_gradient_equal_the_nlp_objective_with_regularizers(
     regs = [nlpnet.L2(1e-3), nlpnet.L1(1e-3), nlpnet.GroupLasso(1e-3)]
     prob = regression_problem(regularizer=regs)
     nlp = prob.nlp_for("single_shooting")
-    f, g = objective_for(prob, nlp).loss_grad(nlp.x0)
-    ref = ca.Function("r", [nlp.x], [nlp.f, ca.gradient(nlp.f, nlp.x)])(nlp.x0)
+    f, _, g = BatchObjective(nlp)(nlp.x0)
+    ex = nlp.expanded()
+    ref = ca.Function("r", [ex.x], [ex.f, ca.gradient(ex.f, ex.x)])(nlp.x0)
     assert f == pytest.approx(float(ref[0]), rel=1e-12)
     np.testing.assert_allclose(g, np.asarray(ref[1]).ravel(), rtol=1e-10, atol=1e-14)
 
@@ -203,9 +205,9 @@ class _Opts:
 
 
 def feed(losses, **es):
-    mon = Monitor(_Opts(**es), False)
+    mon = Monitor(_Opts(**es), "test")
     for e, loss in enumerate(losses):
-        stop = mon.end_epoch(e, loss, np.array([float(e)]))
+        stop = mon.end_epoch(e, loss, loss, np.array([float(e)]))
         if stop:
             return e, mon, stop
     return None, mon, None
@@ -213,7 +215,7 @@ def feed(losses, **es):
 
 def test_early_stopping_patience_and_min_delta():
     e, mon, stop = feed([5, 4, 3, 3.5, 3.6, 3.7, 1.0], patience=3)
-    assert e == 5 and mon.best_epoch == 2 and stop[0] == Status.STALLED
+    assert e == 5 and mon.best_epoch == 2 and stop == "early_stopping"
     e, _, _ = feed([5, 4, 3, 3.5, 2.9, 3.7, 3.8, 3.9], patience=3)
     assert e == 7  # the improvement at epoch 4 resets the wait
     e, mon, _ = feed([5, 4, 3.95, 3.9, 3.85, 3.8], patience=2, min_delta=0.1)
@@ -222,7 +224,7 @@ def test_early_stopping_patience_and_min_delta():
 
 def test_restore_best_weights_keras_semantics():
     e, mon, stop = feed([5, 4, 3, 3.5, 3.6, 3.7], patience=3, restore_best_weights=True)
-    theta, note = mon.restored(np.array([5.0]), stop[0])
+    theta, note = mon.finish(np.array([5.0]), stop)
     assert theta[0] == 2.0 and "restored" in note
     # through solve: a too-large step makes GD oscillate upwards; weights of the best epoch come back
     prob = regression_problem()
@@ -269,7 +271,7 @@ def test_divergence_returns_a_status():
 
 @pytest.mark.parametrize("opts, word", [
     ({"learning_rate": -1.0}, "learning_rate"), ({"beta1": 1.5}, "beta1"), ({"batch_size": 0}, "batch_size"),
-    ({"max_epochs": -3}, "max_epochs"), ({"lr": 0.1}, "unknown option"),
+    ({"max_epochs": -3}, "max_epochs"), ({"lrate": 0.1}, "unknown option"), ({"lr": -1.0}, "lr"),
     ({"early_stopping": {"monitor": "acc"}}, "early_stopping.monitor"),
     ({"early_stopping": {"patience": 2, "wait": 1}}, "early_stopping"),
     ({"learning_rate": {"kind": "warp"}}, "learning_rate"),
@@ -301,6 +303,6 @@ def test_relu_kink_has_zero_derivative_like_deep_learning_frameworks():
     net = nlpnet.Network([1, 3, 1], activation="relu", seed=0)
     prob = nlpnet.Problem(net, X, np.array([[1.0]]), formulation="single_shooting")
     nlp = prob.nlp_for("single_shooting")
-    f, g = objective_for(prob, nlp).loss_grad(nlp.x0)
+    f, _, g = BatchObjective(nlp)(nlp.x0)
     b1 = net.param_slices()[0][1]
     assert np.all(g[b1] == 0.0) and f == pytest.approx(1.0)

@@ -151,7 +151,8 @@ def as_rule(name, value, **params):
     if isinstance(value, tuple(RULES.values())):
         return value.replace(**params) if params else value
     if isinstance(value, str):
-        return RULES[as_choice(name, value, tuple(RULES))](**params)
+        kind = as_choice(name, value, tuple(RULES))
+        return resolve_options(RULES[kind], params, None, f"rule_options of rule {kind!r}")
     if isinstance(value, dict):
         spec = dict(value)
         kind = as_choice(f"{name}.kind", spec.pop("kind", "thesis"), tuple(RULES))

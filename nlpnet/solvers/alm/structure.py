@@ -61,10 +61,12 @@ class LiftedStructure:
         self.n_rho, self.n_user = rho.numel(), rows.numel()
         self.n_G = self.n_rho + self.n_user
         self.global_is_g = np.concatenate([np.zeros(self.n_rho, bool), np.ones(self.n_user, bool)])
+        self.global_on_states = g.on_states
         if self.n_G:
-            th = nlp.symbols.theta
+            # rows on lifted states (inner='ipopt' only) are evaluated on all of x, without a C
+            th = nlp.symbols.x if g.on_states else nlp.symbols.theta
             R = ca.vertcat(rho, rows)
-            J = ca.jacobian(R, th)
+            J = ca.jacobian(R, nlp.symbols.theta) if not g.on_states else ca.SX(self.n_G, 0)
             sp = J.sparsity()
             self._C_index = (np.asarray(sp.row(), np.int64), np.asarray(sp.colind(), np.int64))
             self._glob = BufferedFunction(ca.Function("alm_global", [th, nlp.p], [R, J.nz[:]]))
@@ -85,7 +87,8 @@ class LiftedStructure:
         """(local rows N × n_r, global rows n_G): layer rows, out_scale·(o − y), [ρ; g_G]."""
         th, S = self.split_x(u)
         R, Zs, Ds = equality_rows(self.kern, th, S, self.X, self.Y, out_scale, self.kappa)
-        glob, Cnz = (self._glob(th, self.p0) if self.n_G else (np.zeros(0), np.zeros(0)))
+        glob, Cnz = (self._glob(u if self.global_on_states else th, self.p0) if self.n_G
+                     else (np.zeros(0), np.zeros(0)))
         self._cache = (u.copy(), out_scale, self.kappa, Zs, Ds, Cnz.copy())
         return R, glob.copy()
 
