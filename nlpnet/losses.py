@@ -57,6 +57,12 @@ class Loss(ABC):
         """Σ_j ℓ(o_j, y_j) over a batch."""
         return float(np.sum(self.values(O, Y)))
 
+    def casadi_total(self, O, Y):
+        """Σ_j ℓ(o_j, y_j) for a CasADi batch with samples as columns."""
+        o, y = ca.MX.sym("o", O.shape[0]), ca.MX.sym("y", Y.shape[0])
+        per = ca.Function("loss", [o, y], [self.casadi(o, y)]).map(O.shape[1])
+        return ca.sum2(per(O, Y))
+
     def residual(self, o, y):
         """r(o, y) with ℓ = ‖r‖², for least-squares losses (CasADi)."""
         raise TypeError(f"loss: {self.name!r} is not a least-squares loss")
@@ -84,6 +90,9 @@ class MSE(Loss):
     def total(self, O, Y):
         r = (O - Y).ravel()
         return float(r @ r)
+
+    def casadi_total(self, O, Y):
+        return ca.sumsqr(O - Y)
 
     def gradient(self, O, Y):
         return 2.0 * (O - Y)

@@ -20,7 +20,9 @@ seed           every random choice of the solver (mini-batch order, random multi
                solvers without random choices accept and ignore it
 verbose        0 silent; k > 0 prints every k-th iteration (True = 1), same columns everywhere
 memory_limit   bytes the solver may allocate for its set-up; a larger estimate is refused
-               before anything is built (see :mod:`nlpnet.solvers.sizing`)
+               before anything is built (:mod:`nlpnet.solvers.common`)
+blas_threads   BLAS threads during the solve (default 1: one thread is deterministic and, for
+               the per-sample blocks and on a loaded 2-core machine, also the fastest)
 =============  ==========================================================================
 """
 from __future__ import annotations
@@ -125,6 +127,8 @@ class SolverOptions(Options):
     verbose: int = option(0, "print every k-th iteration (0: silent, True: every one)", verbosity())
     memory_limit: float = option(8e9, "bytes the solver may allocate for its set-up; larger estimates "
                                       "are refused before anything is built", real(positive=True))
+    blas_threads: int | None = option(1, "BLAS threads during the solve, CasADi's OpenBLAS included (None: leave "
+                                         "the setting alone)", integer(1, allow_none=True))
 
 
 def resolve_options(cls, options=None, overrides=None, solver: str = ""):

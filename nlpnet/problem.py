@@ -195,9 +195,11 @@ class Problem:
                              f"build the Problem with formulation={spec.requires[0]!r}")
         nlp = self.nlp_for(formulation)
         spec.check(nlp, opts)
+        from .solvers.threads import blas_threads
         t0 = time.perf_counter()
         try:
-            out = spec.run(nlp, opts)
+            with blas_threads(opts.blas_threads):
+                out = spec.run(nlp, opts)
         except KeyboardInterrupt:
             return self._result(nlp, nlp.x0, Status.USER_STOP, "interrupted by the user", spec.name, 0,
                                 time.perf_counter() - t0)

@@ -274,7 +274,6 @@ def test_solutions_are_deterministic():
 
 def test_blas_threads_limits_casadis_openblas_during_the_solve_and_restores_it(monkeypatch):
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    from nlpnet.solvers import ipopt as ipopt_mod
     from nlpnet.solvers.threads import blas_threads
     prob = tanh_problem()
     prob.solve("ipopt", max_iter=1)  # loads IPOPT and, with it, CasADi's OpenBLAS
@@ -286,8 +285,12 @@ def test_blas_threads_limits_casadis_openblas_during_the_solve_and_restores_it(m
     if not casadi_blas():
         pytest.skip("this casadi build does not bundle OpenBLAS")
     seen = []
-    real = ipopt_mod._solve
-    monkeypatch.setattr(ipopt_mod, "_solve", lambda *a: (seen.append(casadi_blas()), real(*a))[1])
+    import dataclasses
+
+    from nlpnet import solvers
+    spec = solvers.get_solver("ipopt")
+    monkeypatch.setitem(solvers._REGISTRY, "ipopt", dataclasses.replace(
+        spec, run=lambda *a: (seen.append(casadi_blas()), spec.run(*a))[1]))
     with blas_threads(2):  # a known setting to restore, whatever the machine's default
         before = casadi_blas()
         res = prob.solve("ipopt", max_iter=3, blas_threads=1)

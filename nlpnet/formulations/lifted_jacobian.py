@@ -174,15 +174,26 @@ class LiftedJacobian:
                 np.sum(U, axis=0, out=g[kern.slices[k][1]])
         return g
 
-    def neuron_blocks(self, w) -> list:
-        """Per layer, Σ_j w_{jr} A_j[r, cols(r)]ᵀ A_j[r, cols(r)] for each of its rows r (neurons):
-        (d_k × n_in × n_in) with n_in = fan-in (+1 for the bias), in :func:`a_pattern` order."""
-        out = []
-        for k, Z in enumerate(self.Zs):
-            d = self.kern.sizes[k + 1]
-            Zext = np.hstack([Z, np.ones((self.N, 1))]) if self.kern.use_bias[k] else Z
-            omega = self._block(w, k) * self._sD(k, (self.N, d)) ** 2
-            out.append(np.einsum("ji,jc,je->ice", omega, Zext, Zext, optimize=True))
+    def layer_inputs(self, k) -> np.ndarray:
+        """Ã_k = [Z_{k−1}, 1] (N × n_in): the inputs each neuron row of layer k multiplies."""
+        Z = self.Zs[k]
+        return np.hstack([Z, np.ones((self.N, 1))]) if self.kern.use_bias[k] else Z
+
+    def layer_weights(self, w, k) -> np.ndarray:
+        """ω = w ⊙ (s_k D_k)² for the rows of layer k (N × d_k): A_j[r, ·] = (s_k D_k)_{jr} ã_j."""
+        return self._block(w, k) * self._sD(k, (self.N, self.kern.sizes[k + 1])) ** 2
+
+    def neuron_blocks(self, w, layer) -> np.ndarray:
+        """Σ_j w_{jr} A_j[r, cols(r)]ᵀ A_j[r, cols(r)] for each row r (neuron) of ``layer``:
+        (d_k × n_in × n_in), n_in = fan-in (+1 for the bias), in :func:`a_pattern` order."""
+        Zext = self.layer_inputs(layer)
+        omega = self.layer_weights(w, layer)
+        d, n = omega.shape[1], Zext.shape[1]
+        out = np.empty((d, n, n))
+        chunk = max(1, 4_000_000 // max(1, self.N * n))       # (chunk × N × n) temporaries of ~32 MB
+        for a in range(0, d, chunk):
+            T = omega[:, a:a + chunk].T[:, :, None] * Zext[None, :, :]          # (c, N, n): ω_i ⊙ Ã
+            np.matmul(Zext.T[None, :, :], T, out=out[a:a + chunk])               # Ãᵀ diag(ω_i) Ã, BLAS
         return out
 
     def B_col_squares(self) -> np.ndarray:

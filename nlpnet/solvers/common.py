@@ -30,14 +30,15 @@ class IterationLog:
 
     def __init__(self, solver: str, verbose: int, extra=()):
         self.solver, self.every, self.extra = solver, int(verbose or 0), tuple(extra)
-        self._header = False
+        self._header, self._last = False, None
 
     def __call__(self, row: dict, last: bool = False) -> None:
         if not self.every:
             return
         it = int(row.get("iteration", 0))
-        if not (last or it <= 1 or it % self.every == 0):
+        if not (last or it <= 1 or it % self.every == 0) or row is self._last:
             return
+        self._last = row
         if not self._header:
             names = [h for _, h, _ in _LEAD] + [str(e) for e in self.extra]
             print(f"{self.solver}: " + "  ".join(f"{n:>11s}" for n in names), file=sys.stderr, flush=True)

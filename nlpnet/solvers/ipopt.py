@@ -28,7 +28,6 @@ from ..options import SolverOptions, boolean, choice, integer, option, real
 from ..result import History, SolverOutput, Status
 from . import SolverSpec, register_solver
 from .common import Budget, IterationLog, check_memory
-from .threads import blas_threads
 
 __all__ = ["IpoptOptions", "solve_ipopt", "STATUSES", "MESSAGES"]
 
@@ -134,8 +133,6 @@ class IpoptOptions(SolverOptions):
                           choice("exact", "limited-memory"))
     mumps_scaling: bool = option(False, "let MUMPS scale the KKT matrix (off: −7 % per iteration, same counts)",
                                  boolean())
-    blas_threads: int | None = option(1, "BLAS threads during the solve, CasADi's OpenBLAS included",
-                                      integer(1, allow_none=True))
     ipopt: dict = option(None, "extra IPOPT options passed through (checked by IPOPT first)",
                          lambda n, v: check_ipopt_options({} if v is None else v, n))
 
@@ -233,11 +230,6 @@ def _functions(nlp):
 
 
 def solve_ipopt(nlp, opts: IpoptOptions) -> SolverOutput:
-    with blas_threads(opts.blas_threads):
-        return _solve(nlp, opts)
-
-
-def _solve(nlp, opts: IpoptOptions) -> SolverOutput:
     budget = Budget(opts.max_time)
     comp = nlp.has_complementarity
     stages = list(opts.homotopy) if comp else [None]
@@ -250,7 +242,6 @@ def _solve(nlp, opts: IpoptOptions) -> SolverOutput:
     log = IterationLog("ipopt", opts.verbose, extra=("epsilon",))
     rec = _Recorder(nlp, history, log, budget.t0)
     base = opts.base_options()
-    setup = None
     for k, stage in enumerate(stages):
         left_iter, left_time = opts.max_iter - iters, budget.left()
         # a budget used up between stages ends the homotopy early with that limit as status
@@ -283,8 +274,6 @@ def _solve(nlp, opts: IpoptOptions) -> SolverOutput:
         args = dict(x0=x, p=p, lbx=lbx, ubx=ubx, lbg=lbg, ubg=ubg)
         if lam_x is not None:
             args.update(lam_x0=lam_x, lam_g0=lam_g)
-        if setup is None:
-            setup = budget.elapsed()
         sol = solver(**args)
         st = solver.stats()
         raw = "User_Requested_Stop" if rec.interrupted else st.get("return_status", "Unknown")
@@ -305,7 +294,9 @@ def _solve(nlp, opts: IpoptOptions) -> SolverOutput:
         last = done[-1]["stage"]
         where = "the branch NLP" if last == "branch" else f"ε = {last:g}"
         detail = f"; complementarity: {len(done)}/{len(stages)} stages, last {where}"
-    stats = {"setup_time": setup if setup is not None else budget.elapsed(), "stages": done,
+    # set-up: everything before the first iteration (IPOPT reports its start point first)
+    setup = float(history.rows()[0]["time"]) if history else budget.elapsed()
+    stats = {"setup_time": setup, "stages": done,
              "nnz_jacobian": fns.nnz_jacobian, "nnz_hessian": fns.nnz_hessian if opts.hessian == "exact" else 0}
     return SolverOutput(x=x, raw_status=raw, iterations=iters, history=history, stats=stats, detail=detail,
                         p=p, feasibility_tol=max(opts.tol, 1e-6))

@@ -14,8 +14,14 @@ states follow by back-substitution. Two ways to solve it:
 * ``cg`` runs preconditioned conjugate gradients on it matrix-free: each product is one
   batched A·v, one elimination M·u and one Aᵀ·w (BLAS over the batch, the cost of a forward
   and a backward pass); the preconditioner is the neuron-block Jacobi matrix (each neuron's
-  fan-in weights form a block Σ_j (M_j)_{rr} a_ja_jᵀ, inverted once per step) when those
-  blocks are small, else its diagonal.
+  fan-in weights form a block Σ_j (M_j)_{rr} a_ja_jᵀ = Ãᵀ diag(ω_r) Ã, inverted once per
+  step). A wide layer's blocks (784 inputs: 100 blocks of 785² entries) are too large to form;
+  there each block is approximated in the eigenbasis Q of the layer's input Gram matrix ÃᵀÃ,
+  shared by its neurons, by its exact diagonal in that basis,
+  Ãᵀ diag(ω_r) Ã ≈ Q diag(ω_rᵀ (ÃQ)²) Qᵀ (an eigenvalue-corrected Kronecker factorisation, as in
+  EKFAC): one eigendecomposition per layer (once per solve for the input layer, whose Ã is the
+  data), one product with (ÃQ)² per step and two with Q per application. On a 196-50-25-10
+  ReLU net on MNIST the exact blocks cut CG iterations from 107 to 18 against the diagonal.
 All costs are linear in N.
 """
 from __future__ import annotations
@@ -27,7 +33,8 @@ from .elimination import make_elimination
 __all__ = ["solve_damped", "PRECONDITIONERS"]
 
 _CACHE_ELEMENTS = 65_536      # ~0.5 MB operands per chunk in the row-wise reduced-matrix loop
-_BLOCK_ELEMENTS = 4_000_000   # neuron blocks up to this many entries in all; beyond, Jacobi
+_BLOCK_ELEMENTS = 4_000_000   # exact neuron blocks up to this many entries in a layer …
+_BLOCK_FLOPS = 3e8            # … and this many multiply-adds to form; beyond, the eigenbasis form
 PRECONDITIONERS = ("auto", "block", "diagonal")
 
 
@@ -127,23 +134,35 @@ def _pcg(jac, E, rhs, mu, tol, maxiter, preconditioner):
 
 
 def _preconditioner(jac, E, mu, kind):
-    """Neuron-block Jacobi (small blocks) or Jacobi preconditioner of the reduced matrix."""
+    """Neuron-block Jacobi preconditioner of the reduced matrix: exact blocks where they are
+    small, their eigenvalue-corrected Kronecker approximation where they are not, or (kind
+    "diagonal") the Jacobi diagonal. See the module docstring."""
     st = jac.st
     dM = E.diag()
     CtC = np.asarray(jac.C.multiply(jac.C).sum(axis=0)).ravel()
-    entries = sum(c.shape[0] * c.shape[1] ** 2 for c in st.layer_cols)
-    if kind == "diagonal" or (kind == "auto" and entries > _BLOCK_ELEMENTS):
+    if kind == "diagonal":
         d = jac.lj.weighted_A_squares(dM) + CtC + mu
         return lambda v: v / d
-    inv = []
-    for cols, blocks in zip(st.layer_cols, jac.lj.neuron_blocks(dM)):
-        n = cols.shape[1]
-        blocks[:, np.arange(n), np.arange(n)] += CtC[cols] + mu
-        inv.append((cols, np.linalg.inv(blocks)))
+    parts = []
+    for k, cols in enumerate(st.layer_cols):
+        d, n = cols.shape
+        if kind == "block" or (d * n * n <= _BLOCK_ELEMENTS and st.N * d * n * n <= _BLOCK_FLOPS):
+            blocks = jac.lj.neuron_blocks(dM, layer=k)
+            blocks[:, np.arange(n), np.arange(n)] += CtC[cols] + mu
+            parts.append(("block", cols, np.linalg.inv(blocks)))
+        else:
+            Q, P = st.layer_eigenbasis(k, jac.lj.layer_inputs(k))
+            omega = jac.lj.layer_weights(dM, k)                       # (N × d_k)
+            D = omega.T @ P + CtC[cols] @ (Q * Q) + mu                # neuron i's block in the basis Q
+            parts.append(("eig", cols, (Q, D)))
 
     def apply(v):
         out = np.empty_like(v)
-        for cols, Binv in inv:
-            out[cols] = np.matmul(Binv, v[cols][:, :, None])[:, :, 0]
+        for how, cols, data in parts:
+            if how == "block":
+                out[cols] = np.matmul(data, v[cols][:, :, None])[:, :, 0]
+            else:
+                Q, D = data
+                out[cols] = ((v[cols] @ Q) / D) @ Q.T
         return out
     return apply

@@ -86,29 +86,34 @@ class LayerDamping:
     def __init__(self, jac, mu: float):
         self.jac, self.mu, self.c = jac, mu, 1.0 + mu
         F = jac.F                                            # (N, d_L, n_s)
-        self.F = F
+        self.F, self.Ft = F, np.ascontiguousarray(np.swapaxes(F, 1, 2))
         P = np.matmul(F, np.swapaxes(F, 1, 2))               # F Fᵀ (N, d_L, d_L)
         dL = P.shape[1]
         self.P = P
         self.H = np.linalg.inv(P + self.c * np.eye(dL))      # (cI + FFᵀ)⁻¹
         self.n_s = F.shape[2]
 
-    def _G(self, v):
-        F, H = self.F, self.H
-        w = np.matmul(H, np.matmul(F, v[:, :, None]))        # H F v
-        return (v - np.matmul(np.swapaxes(F, 1, 2), w)[:, :, 0]) / self.c
-
-    def _split(self, u):
-        return u[:, :self.n_s], u[:, self.n_s:]
+    def _parts(self, u):
+        """v = u_g + Fᵀu_o, q = F v, t = H q and G v = (v − Fᵀt)/c: three batched products of
+        F, the rest d_L × d_L."""
+        F, Ft = self.F, self.Ft
+        ug, uo = u[:, :self.n_s], u[:, self.n_s:]
+        v = ug + np.matmul(Ft, uo[:, :, None])[:, :, 0]
+        q = np.matmul(F, v[:, :, None])
+        t = np.matmul(self.H, q)
+        Gv = (v - np.matmul(Ft, t)[:, :, 0]) / self.c
+        return ug, uo, q[:, :, 0], t[:, :, 0], Gv
 
     def _Gv(self, u):
-        ug, uo = self._split(u)
-        return self._G(ug + np.matmul(np.swapaxes(self.F, 1, 2), uo[:, :, None])[:, :, 0])
+        return self._parts(u)[4]
 
     def apply(self, u):
-        ug, uo = self._split(u)
-        Gv = self._Gv(u)
-        return np.hstack([ug - Gv, uo - np.matmul(self.F, Gv[:, :, None])[:, :, 0]])
+        ug, uo, q, t, Gv = self._parts(u)
+        out = np.empty_like(u)
+        out[:, :self.n_s] = ug - Gv
+        # F G v = (q − P t)/c, with P = FFᵀ: no fourth product of F
+        out[:, self.n_s:] = uo - (q - np.matmul(self.P, t[:, :, None])[:, :, 0]) / self.c
+        return out
 
     def diag(self):
         F, H, P, c = self.F, self.H, self.P, self.c

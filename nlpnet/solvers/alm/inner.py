@@ -55,7 +55,7 @@ class AugmentedResidual:
         shift = np.zeros(st.n_G)
         shift[st.global_is_g] = lam[st.n_gl:] / beta
         self.shift_glob = shift
-        self.n_res = self.n_jac = self.n_solve = 0
+        self.n_res = self.n_jac = self.n_solve = self.n_cg = 0
 
     def residual(self, u):
         self.n_res += 1
@@ -69,7 +69,8 @@ class AugmentedResidual:
 
     def step(self, jac, r, mu):
         self.n_solve += 1
-        d, _ = solve_damped(jac, r[0], r[1], mu, **self.linear)
+        d, info = solve_damped(jac, r[0], r[1], mu, **self.linear)
+        self.n_cg += info["cg_iterations"]
         return d
 
     @staticmethod

@@ -50,7 +50,6 @@ import numpy as np
 from ...options import SolverOptions, boolean, choice, integer, option, real
 from ...result import History, SolverOutput, Status
 from ..common import Budget, IterationLog, check_memory
-from ..threads import blas_threads
 from .inner import AugmentedResidual, InnerResult, IpoptInner, LevenbergMarquardt, as_inner
 from .rules import OuterState, as_rule, initial_multipliers
 from .structure import LiftedStructure
@@ -122,8 +121,6 @@ class AlmOptions(SolverOptions):
                                         "improvement (None: off)", integer(1, allow_none=True))
     restore_best: bool = option(True, "return the best-validation iterate when validation stopping fires",
                                 boolean())
-    blas_threads: int | None = option(1, "BLAS threads during the solve (the per-sample blocks are small)",
-                                      integer(1, allow_none=True))
 
     @classmethod
     def preprocess(cls, values, solver=""):
@@ -229,9 +226,8 @@ class _IpoptSubproblem:
 
 # --------------------------------------------------------------------------- main loop
 def solve_alm(nlp, opts: AlmOptions) -> SolverOutput:
-    with blas_threads(opts.blas_threads):
-        eq = nlp.equality_equivalent()
-        out = _solve(eq, opts)
+    eq = nlp.equality_equivalent()
+    out = _solve(eq, opts)
     if eq is nlp:
         return out
     # report in the problem's own (complementarity) variables, complementarity exact (ε = 0)
@@ -283,6 +279,7 @@ def _solve(nlp, opts: AlmOptions) -> SolverOutput:
                 model = AugmentedResidual(st, beta, lam, linear, c_obj)
                 run = inner if budget_left is None else inner.replace(max_iter=max(min(inner.max_iter, budget_left), 1))
                 res = run.solve(model, u, gtol=eta / beta, deadline=budget.deadline, mu0=mu)
+                res.extra["cg_iterations"] = model.n_cg
                 mu = res.mu
             inner_total += res.iterations
             n_jac_total += res.jacobian_evals
@@ -308,6 +305,7 @@ def _solve(nlp, opts: AlmOptions) -> SolverOutput:
                 row["val_loss"] = val
             row.update(beta=beta, eta=eta, h_norm=h_norm, grad_norm=grad_inf, inner_iterations=res.iterations,
                        kappa=np.inf if kappa is None else kappa, jacobian_evals=res.jacobian_evals,
+                       cg_iterations=res.extra.get("cg_iterations", 0),
                        inner_reason=res.reason, **extra)
             history.append(**row)
             log(row)

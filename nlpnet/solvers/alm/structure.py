@@ -54,6 +54,7 @@ class LiftedStructure:
             r0 += d
         self._global(nlp)
         self._cache = None
+        self._eig0 = None
 
     def _global(self, nlp):
         g = nlp.glob
@@ -71,6 +72,17 @@ class LiftedStructure:
             self._C_index = (np.asarray(sp.row(), np.int64), np.asarray(sp.colind(), np.int64))
             self._glob = BufferedFunction(ca.Function("alm_global", [th, nlp.p], [R, J.nz[:]]))
             self.p0 = nlp.p0
+
+    def layer_eigenbasis(self, k, Zext):
+        """(Q, (ÃQ)²) for the preconditioner of layer k: Q the eigenvectors of ÃᵀÃ. The input
+        layer's Ã is the data, so its basis is computed once per structure."""
+        if k == 0 and self._eig0 is not None:
+            return self._eig0
+        _, Q = np.linalg.eigh(Zext.T @ Zext)
+        out = (Q, (Zext @ Q) ** 2)
+        if k == 0:
+            self._eig0 = out
+        return out
 
     def set_smoothing(self, kappa) -> None:
         """Evaluate ReLU rows as z − softplus_κ(a) (κ = None: the exact ReLU)."""
