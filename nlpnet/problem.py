@@ -195,6 +195,8 @@ class Problem:
                              f"build the Problem with formulation={spec.requires[0]!r}")
         nlp = self.nlp_for(formulation)
         spec.check(nlp, opts)
+        from .solvers.common import check_memory
+        check_memory(spec.name, nlp, spec.estimate(nlp, opts), opts.memory_limit, spec.alternative)
         from .solvers.threads import blas_threads
         t0 = time.perf_counter()
         try:

@@ -3,7 +3,7 @@
 A spec names its options dataclass, the formulation it needs (None: the problem's own), the
 formulations it accepts as the problem's own (``requires``), a ``check(nlp, options)`` run
 before anything is built (it raises ``ValueError`` naming what to change), a memory
-``estimate(nlp, options)`` in bytes for the size guard, and ``run(nlp, options) ->
+``estimate(nlp, options)`` in bytes for the size guard with the ``alternative`` it suggests, and ``run(nlp, options) ->
 SolverOutput``. ``statuses`` maps the back-end's native status keys to
 :class:`~nlpnet.result.Status` and ``messages`` to message templates (formatted with
 ``iterations`` and the output's stats), so the caller turns a raw output into a result in
@@ -38,6 +38,7 @@ class SolverSpec:
     estimate: Callable = field(default=_no_estimate)
     summary: str = ""
     family: str = ""
+    alternative: str = ""          # what to use when the size guard refuses (see solvers.common)
 
 
 _REGISTRY: dict[str, SolverSpec] = {}

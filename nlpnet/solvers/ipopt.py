@@ -27,7 +27,7 @@ import numpy as np
 from ..options import SolverOptions, boolean, choice, integer, option, real
 from ..result import History, SolverOutput, Status
 from . import SolverSpec, register_solver
-from .common import Budget, IterationLog, check_memory
+from .common import Budget, IterationLog
 
 __all__ = ["IpoptOptions", "solve_ipopt", "STATUSES", "MESSAGES"]
 
@@ -321,14 +321,9 @@ def estimate_memory(nlp, opts: IpoptOptions) -> float:
     return 120.0 * nodes + 3.0 * factor
 
 
-def _check(nlp, opts: IpoptOptions):
-    check_memory("ipopt", nlp, estimate_memory(nlp, opts), opts.memory_limit,
-                 "train this network with solve('alm') or solve('adam'), which never form the Hessian"
-                 if opts.hessian == "limited-memory" else
-                 "use hessian='limited-memory', or solve('alm') / solve('adam'), which never form it")
-
-
 register_solver(SolverSpec(name="ipopt", run=solve_ipopt, options=IpoptOptions, statuses=STATUSES, messages=MESSAGES,
-                           check=_check, estimate=estimate_memory, family="ipopt",
+                           estimate=estimate_memory, family="ipopt",
+                           alternative="train this network with solve('alm') or solve('adam'), which never form the "
+                                       "Hessian or the dense weight block of the KKT factor",
                            summary="IPOPT interior point on the problem's NLP (exact Hessian from per-sample "
                                    "blocks, METIS ordering)"))

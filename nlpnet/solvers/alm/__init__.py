@@ -12,5 +12,7 @@ __all__ = ["AlmOptions", "LevenbergMarquardt", "GaussNewton", "IpoptInner", "The
 
 register_solver(SolverSpec(name="alm", run=solve_alm, options=AlmOptions, statuses=STATUSES, messages=MESSAGES,
                            check=_check, estimate=estimate_memory, requires=("multiple_shooting",), family="alm",
+                           alternative="use inner='lm' with linear_solver='cg' and state_damping='layer', "
+                                       "or solve('adam')",
                            summary="inexact augmented Lagrangian with structured Levenberg–Marquardt "
                                    "(multiple shooting, equality lifting)"))

@@ -49,7 +49,7 @@ import numpy as np
 
 from ...options import SolverOptions, boolean, choice, integer, option, real
 from ...result import History, SolverOutput, Status
-from ..common import Budget, IterationLog, check_memory
+from ..common import Budget, IterationLog
 from .inner import AugmentedResidual, InnerResult, IpoptInner, LevenbergMarquardt, as_inner
 from .rules import OuterState, as_rule, initial_multipliers
 from .structure import LiftedStructure
@@ -169,8 +169,6 @@ def _check(nlp, opts: AlmOptions):
         if not eq.samples.loss.least_squares:
             raise ValueError(f"alm: inner={opts.inner.kind!r} needs a least-squares loss, got "
                              f"{eq.samples.loss.name!r}")
-    check_memory("alm", nlp, estimate_memory(nlp, opts), opts.memory_limit,
-                 "use inner='lm' with linear_solver='cg' and state_damping='layer', or solve('adam')")
 
 
 def estimate_memory(nlp, opts: AlmOptions) -> float:

@@ -31,16 +31,18 @@ _FIRST_ORDER = {
 for _name, (_cls, _summary) in _FIRST_ORDER.items():
     register_solver(SolverSpec(name=_name, run=run_first_order(_name), options=_cls, statuses=STATUSES,
                                messages=MESSAGES, formulation="single_shooting", check=check_unconstrained,
-                               estimate=estimate_memory, summary=_summary, family="backprop"))
-register_solver(SolverSpec(name="lbfgs", run=run_lbfgs, options=opt.LBFGSOptions, statuses=STATUSES,
+                               estimate=estimate_memory, summary=_summary, family="backprop",
+                               alternative="use a smaller batch_size"))
+_COMMON = dict(statuses=STATUSES, formulation="single_shooting", family="backprop")
+register_solver(SolverSpec(name="lbfgs", run=run_lbfgs, options=opt.LBFGSOptions, check=check_unconstrained,
                            messages={**MESSAGES, "max_iter": "stopped at the iteration limit after {iterations} "
                                                              "iterations"},
-                           formulation="single_shooting", check=check_unconstrained, estimate=estimate_memory,
-                           summary="L-BFGS with Armijo backtracking (single shooting)", family="backprop"))
-register_solver(SolverSpec(name="adam_lbfgs", run=run_adam_lbfgs, options=opt.AdamLBFGSOptions, statuses=STATUSES,
-                           messages=MESSAGES, formulation="single_shooting", check=check_unconstrained,
-                           estimate=estimate_memory, summary="Adam epochs followed by L-BFGS (single shooting)",
-                           family="backprop"))
-register_solver(SolverSpec(name="lm_backprop", run=run_lm, options=opt.LMOptions, statuses=STATUSES,
-                           messages=MESSAGES, formulation="single_shooting", check=check_lm, estimate=lm_memory,
-                           summary="Levenberg–Marquardt on the reduced problem (MATLAB trainlm)", family="backprop"))
+                           estimate=estimate_memory, summary="L-BFGS with Armijo backtracking (single shooting)",
+                           alternative="use solve('adam') with a batch_size", **_COMMON))
+register_solver(SolverSpec(name="adam_lbfgs", run=run_adam_lbfgs, options=opt.AdamLBFGSOptions, messages=MESSAGES,
+                           check=check_unconstrained, estimate=estimate_memory,
+                           summary="Adam epochs followed by L-BFGS (single shooting)",
+                           alternative="use solve('adam') with a batch_size", **_COMMON))
+register_solver(SolverSpec(name="lm_backprop", run=run_lm, options=opt.LMOptions, messages=MESSAGES, check=check_lm,
+                           estimate=lm_memory, summary="Levenberg–Marquardt on the reduced problem (MATLAB trainlm)",
+                           alternative="use 'lbfgs' or 'adam', which never form the Jacobian", **_COMMON))
