@@ -67,7 +67,7 @@ MESSAGES = {
 ORDERINGS = {"amd": 0, "amf": 2, "scotch": 3, "pord": 4, "metis": 5, "qamd": 6, "auto": 7}
 # IPOPT options that have an nlpnet name: set through it, not through ipopt=
 _OWNED = {"max_iter": "max_iter", "max_wall_time": "max_time", "max_cpu_time": "max_time", "tol": "tol",
-          "print_level": "verbose", "linear_solver": "linear_solver", "hessian_approximation": "hessian",
+          "linear_solver": "linear_solver", "hessian_approximation": "hessian",
           "mumps_pivot_order": "ordering"}
 
 
@@ -138,7 +138,7 @@ class IpoptOptions(SolverOptions):
 
     def base_options(self) -> dict:
         o = {"linear_solver": self.linear_solver, "hessian_approximation": self.hessian, "tol": float(self.tol),
-             "print_level": 0, "sb": "yes"}
+             "print_level": 0, "sb": "yes"}       # IPOPT's own log: ipopt={"print_level": 5}
         if self.linear_solver == "mumps":
             o["mumps_pivot_order"] = ORDERINGS[self.ordering]
             if not self.mumps_scaling:  # ICNTL(8) = 0 and no matching-based permutation/scaling
