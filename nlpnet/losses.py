@@ -1,7 +1,7 @@
 """Losses and regularizers, each both symbolic (CasADi, one sample) and batched (NumPy).
 
 **Loss.** The training loss is a mean over samples of a per-sample loss ℓ(o_j, y_j) of the
-network output o_j:
+network output o_j (:class:`MSE`, or :class:`CrossEntropy` of the logits o_j for classification):
 
     L(θ) = (1/N) Σ_j ℓ(o_j, y_j).
 
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import casadi as ca
 import numpy as np
 
-__all__ = ["Loss", "MSE", "get_loss", "Regularizer", "L2", "L1", "GroupLasso", "column_sparsity", "as_regularizers"]
+__all__ = ["Loss", "MSE", "CrossEntropy", "get_loss", "Regularizer", "L2", "L1", "GroupLasso", "column_sparsity", "as_regularizers"]
 
 
 class Loss(ABC):
@@ -67,6 +67,20 @@ class Loss(ABC):
         """r(o, y) with ℓ = ‖r‖², for least-squares losses (CasADi)."""
         raise TypeError(f"loss: {self.name!r} is not a least-squares loss")
 
+    @abstractmethod
+    def gauss_newton(self, O: np.ndarray, Y: np.ndarray):
+        """(T, Lf): per sample a residual t_j in the output and a factor L_j (d × d; None: the
+        identity) of the weight G_j = L_jᵀL_j with
+
+            ½(t_j + δ)ᵀ G_j (t_j + δ) = ½ℓ(o_j) + ½g_jᵀδ + ¼δᵀH_jδ + const,
+
+        g = ∂ℓ/∂o, H = ∂²ℓ/∂o² (so G = H/2 and G t = g/2): the loss's exact quadratic model in
+        the output — the generalised Gauss–Newton model the ALM's Levenberg–Marquardt steps use
+        once the network is linearised."""
+
+    def check_targets(self, Y: np.ndarray, name: str = "y") -> None:
+        """Raise ValueError when the targets do not suit this loss."""
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -97,16 +111,73 @@ class MSE(Loss):
     def gradient(self, O, Y):
         return 2.0 * (O - Y)
 
+    def gauss_newton(self, O, Y):
+        return O - Y, None       # g = 2(o − y), H = 2I: t = o − y, G = I, and the model is exact
 
-LOSSES = {"mse": MSE}
+
+class CrossEntropy(Loss):
+    """Softmax cross-entropy of logits o against class probabilities y (one-hot rows):
+
+        ℓ(o, y) = lse(o) − yᵀo,   lse(o) = m + log Σ_c e^{o_c − m},  m = max_c o_c
+
+    (the shift m keeps every exponent ≤ 0). With p = softmax(o): ∂ℓ/∂o = p − y and
+    ∂²ℓ/∂o² = diag(p) − ppᵀ, positive semidefinite with 1 in its null space. Its Gauss–Newton
+    weight G = ½(diag(p) − ppᵀ) has the factor L = diag(√p)(I − 1pᵀ)/√2 (LᵀL = G, using
+    Σp = 1), and t = 1 − y ⊘ p solves G t = ½(p − y) (Gt = ½(p − y − p·1ᵀ(p − y)) and
+    1ᵀ(p − y) = 0). p is floored at 1e-12 in t, which only matters at points where the
+    true class has all but vanished."""
+
+    name = "cross_entropy"
+
+    def casadi(self, o, y):
+        m = ca.mmax(o)
+        return m + ca.log(ca.sum1(ca.exp(o - m))) - ca.dot(y, o)
+
+    @staticmethod
+    def _lse(O):
+        m = np.max(O, axis=1, keepdims=True)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return (m + np.log(np.sum(np.exp(O - m), axis=1, keepdims=True)))[:, 0]
+
+    @staticmethod
+    def softmax(O):
+        E = np.exp(O - np.max(O, axis=1, keepdims=True))
+        return E / np.sum(E, axis=1, keepdims=True)
+
+    def values(self, O, Y):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._lse(O) - np.sum(Y * O, axis=1)
+
+    def total(self, O, Y):
+        return float(np.sum(self.values(O, Y)))
+
+    def gradient(self, O, Y):
+        return self.softmax(O) - Y
+
+    def gauss_newton(self, O, Y):
+        P = self.softmax(O)
+        T = 1.0 - Y / np.maximum(P, 1e-12)
+        d = P.shape[1]
+        Lf = (np.sqrt(P)[:, :, None] * (np.eye(d)[None] - P[:, None, :])) / np.sqrt(2.0)
+        return T, Lf
+
+    def check_targets(self, Y, name="y"):
+        if np.any(Y < 0) or not np.allclose(Y.sum(axis=1), 1.0, atol=1e-9):
+            raise ValueError(f"{name}: cross-entropy needs class probabilities per row (one-hot targets, or "
+                             "nonnegative rows summing to 1); convert labels with nlpnet.one_hot(labels)")
+
+
+LOSSES = {"mse": MSE, "cross_entropy": CrossEntropy}
+_LOSS_ALIASES = {"ce": "cross_entropy", "crossentropy": "cross_entropy", "softmax_cross_entropy": "cross_entropy",
+                 "categorical_crossentropy": "cross_entropy"}
 
 
 def get_loss(spec) -> Loss:
     """A :class:`Loss` from an instance or a name (``"mse"``)."""
     if isinstance(spec, Loss):
         return spec
-    if isinstance(spec, str) and spec in LOSSES:
-        return LOSSES[spec]()
+    if isinstance(spec, str) and _LOSS_ALIASES.get(spec, spec) in LOSSES:
+        return LOSSES[_LOSS_ALIASES.get(spec, spec)]()
     from .validation import did_you_mean
     raise ValueError(f"loss: unknown loss {spec!r}; choose one of {', '.join(LOSSES)}{did_you_mean(spec, LOSSES)}")
 

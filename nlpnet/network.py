@@ -54,7 +54,7 @@ class Network:
     """
 
     def __init__(self, layers, activation="tanh", *, output_activation="identity", use_bias=True,
-                 n_inputs=None, init="glorot_uniform", seed=None, input_range=(-1.0, 1.0)):
+                 n_inputs=None, init="glorot_uniform", seed=None, input_range=(-1.0, 1.0), input_transform=None):
         if not isinstance(layers, (list, tuple)) or len(layers) == 0:
             raise TypeError("layers: give a list of sizes such as [1, 8, 8, 1] or a list of Dense layers")
         if all(isinstance(l, Dense) for l in layers):
@@ -81,6 +81,7 @@ class Network:
         self._slices = self._layout()
         self.params = np.zeros(self.n_params)
         self.initialize(init, seed=seed, input_range=input_range)
+        self.input_transform = _check_transform(input_transform, self.n_inputs)
 
     # ----------------------------------------------------------------- structure
     @property
@@ -178,7 +179,22 @@ class Network:
         net = object.__new__(Network)
         net.layers, net.n_inputs, net._slices = self.layers, self.n_inputs, self._slices
         net.params = self.params.copy()
+        net.input_transform = getattr(self, "input_transform", None)
         return net
+
+    def with_input_transform(self, transform) -> "Network":
+        """A copy that applies ``transform`` (e.g. a fitted :class:`nlpnet.Standardize`) to raw
+        inputs before its first layer: ``predict``, ``to_casadi``, ``save`` and a
+        :class:`~nlpnet.Problem` built on it all take raw inputs."""
+        net = self.copy()
+        net.input_transform = _check_transform(transform, self.n_inputs)
+        return net
+
+    def transform_inputs(self, X) -> np.ndarray:
+        """Raw inputs in the coordinates the first layer sees (the input transform applied)."""
+        from .data import as_inputs
+        Z = as_inputs(X, self.n_inputs, "X")
+        return Z if self.input_transform is None else self.input_transform.transform(Z)
 
     # ----------------------------------------------------------------- evaluation
     def symbolic_weights(self, theta):
@@ -205,7 +221,7 @@ class Network:
     def forward_states(self, X, params=None) -> list[np.ndarray]:
         """All layer outputs [z_1, …, z_L] (rows = samples) for inputs ``X``."""
         from .data import as_inputs
-        Z = as_inputs(X, self.n_inputs, "X")
+        Z = self.transform_inputs(X)
         net = self if params is None else self.with_params(params)
         states = []
         for (W, b), layer in zip(net.get_weights(), self.layers):
@@ -218,6 +234,13 @@ class Network:
         """Network output for inputs ``X`` (n_samples × n_inputs) as an (n_samples × n_outputs) array."""
         return self.forward_states(X)[-1]
 
+    def predict_classes(self, X) -> np.ndarray:
+        """The predicted class of each sample: the index of its largest output (logit or score)."""
+        if self.n_outputs < 2:
+            raise ValueError(f"predict_classes: the network has {self.n_outputs} output; classification needs one "
+                             "output per class")
+        return np.argmax(self.predict(X), axis=1)
+
     def to_casadi(self, name: str = "net") -> ca.Function:
         """The trained network as ``casadi.Function(name, [x], [y])`` with x ∈ R^{d0}, y ∈ R^{dL}.
 
@@ -226,7 +249,9 @@ class Network:
         inputs as columns.
         """
         x = ca.MX.sym("x", self.n_inputs)
-        y = self.symbolic_forward(ca.DM(self.params), x)
+        t = self.input_transform
+        z = x if t is None else (x - ca.DM(t.mean)) / ca.DM(t.std)
+        y = self.symbolic_forward(ca.DM(self.params), z)
         return ca.Function(name, [x], [y], ["x"], ["y"])
 
     # ----------------------------------------------------------------- persistence
@@ -240,7 +265,10 @@ class Network:
         path = Path(path)
         if path.suffix != ".npz":
             path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
-        np.savez(path, architecture=np.array(json.dumps(self.to_dict())), params=self.params)
+        arch = self.to_dict()
+        if self.input_transform is not None:
+            arch["input_transform"] = self.input_transform.to_dict()
+        np.savez(path, architecture=np.array(json.dumps(arch)), params=self.params)
         return path
 
     @classmethod
@@ -257,8 +285,27 @@ class Network:
                         d["use_bias"]) for d in arch["layers"]]
         net = cls(layers, n_inputs=arch["n_inputs"], init="glorot_uniform", seed=0)
         net.set_params(params)
+        if arch.get("input_transform") is not None:
+            from .data import Standardize
+            net.input_transform = Standardize.from_dict(arch["input_transform"])
         return net
 
     def __repr__(self) -> str:
         acts = ",".join(str(a) for a in self.activations)
         return f"Network(sizes={self.sizes}, activations=[{acts}], n_params={self.n_params})"
+
+
+def _check_transform(transform, n_inputs):
+    """An input transform: None or a fitted affine transform with ``transform``, ``mean``,
+    ``std`` and ``to_dict`` of the network's input width (:class:`nlpnet.Standardize`)."""
+    if transform is None:
+        return None
+    for attr in ("transform", "to_dict", "mean", "std"):
+        if not hasattr(transform, attr):
+            raise TypeError(f"input_transform: expected a fitted nlpnet.Standardize, got {type(transform).__name__}")
+    if transform.mean is None:
+        raise ValueError("input_transform: the transform is not fitted; use nlpnet.Standardize.fit(X_train)")
+    if np.size(transform.mean) != n_inputs:
+        raise ValueError(f"input_transform: fitted on {np.size(transform.mean)} features but the network takes "
+                         f"{n_inputs} inputs")
+    return transform

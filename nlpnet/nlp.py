@@ -33,7 +33,13 @@ from dataclasses import dataclass, field, replace
 import casadi as ca
 import numpy as np
 
-__all__ = ["NLP", "BlockLayout", "SampleBlock", "GlobalTerms", "Symbols", "ExpandedNLP"]
+__all__ = ["NLP", "BlockLayout", "SampleBlock", "GlobalTerms", "Symbols", "ExpandedNLP", "is_one_hot"]
+
+
+def is_one_hot(Y) -> bool:
+    """Rows of zeros with a single one (at least two columns): classification targets."""
+    Y = np.asarray(Y)
+    return bool(Y.ndim == 2 and Y.shape[1] > 1 and np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=1) == 1))
 
 
 def _idx(a) -> np.ndarray:
@@ -77,7 +83,8 @@ class Symbols:
 class SampleBlock:
     """What every sample contributes (see the module docstring). ``X``/``Y`` are the training
     data (rows = samples); ``rules`` the lifting rule of each hidden layer (empty in single
-    shooting); ``lbs``/``ubs`` and ``lbr``/``ubr`` the bounds of one sample's states and rows."""
+    shooting); ``lbs``/``ubs`` and ``lbr``/``ubr`` the bounds of one sample's states and rows;
+    ``classes`` whether the targets are one-hot rows (:func:`is_one_hot`)."""
 
     functions: object            # SampleFunctions
     kernels: object              # DenseKernels
@@ -90,6 +97,7 @@ class SampleBlock:
     ubs: np.ndarray
     lbr: np.ndarray
     ubr: np.ndarray
+    classes: bool = False        # one-hot targets: every solver reports accuracy beside the loss
 
     @property
     def N(self) -> int:
@@ -102,6 +110,7 @@ class SampleBlock:
     @property
     def m(self) -> int:
         return self.lbr.size
+
 
 
 @dataclass(frozen=True)
@@ -233,14 +242,21 @@ class NLP:
 
     def data_loss(self, theta, which: str = "train") -> float:
         """Mean loss of the network with weights θ on the training or validation data."""
+        return self.evaluate(theta, which)["loss"]
+
+    def evaluate(self, theta, which: str = "train") -> dict:
+        """{"loss": mean loss, "accuracy": share of argmax hits (classification only, else
+        None)} of the network with weights θ on the training or validation data."""
         if which == "val":
             if self.validation is None:
-                return float("nan")
+                return {"loss": float("nan"), "accuracy": None}
             X, Y = self.validation
         else:
             X, Y = self.samples.X, self.samples.Y
         O = self.samples.kernels.predict(np.asarray(theta, dtype=float), X)
-        return float(np.mean(self.samples.loss.values(O, Y)))
+        acc = float(np.mean(O.argmax(axis=1) == Y.argmax(axis=1))) if self.samples.classes else None
+        with np.errstate(over="ignore", invalid="ignore"):
+            return {"loss": float(np.mean(self.samples.loss.values(O, Y))), "accuracy": acc}
 
     def constraint_violation(self, x, p=None) -> float:
         """max over bounds and rows of the amount by which x violates them; a complementarity

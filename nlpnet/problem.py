@@ -47,24 +47,36 @@ class Problem:
         if not isinstance(network, Network):
             raise TypeError(f"network: expected nlpnet.Network, got {type(network).__name__}")
         self.network = network.copy()
-        self.X = as_inputs(X, network.n_inputs, "X")
-        self.y = as_targets(y, network.n_outputs, self.X.shape[0], "y")
+        self.loss = get_loss(loss)
+        # the network's own input coordinates: its input transform (if any) applied once here
+        self.X = network.transform_inputs(as_inputs(X, network.n_inputs, "X"))
+        self.y = self._targets(y, self.X.shape[0], "y", "X")
         if (X_val is None) != (y_val is None):
             raise ValueError("X_val, y_val: give both or neither")
-        self.X_val = None if X_val is None else as_inputs(X_val, network.n_inputs, "X_val")
-        self.y_val = None if y_val is None else as_targets(y_val, network.n_outputs, self.X_val.shape[0], "y_val",
-                                                          "X_val")
+        self.X_val = None if X_val is None else network.transform_inputs(as_inputs(X_val, network.n_inputs, "X_val"))
+        self.y_val = None if y_val is None else self._targets(y_val, self.X_val.shape[0], "y_val", "X_val")
         kw = {k: v for k, v in (("relu", relu), ("leaky_relu", leaky_relu), ("epsilon", epsilon)) if v is not None}
         if kw and formulation != "multiple_shooting":
             raise ValueError(f"{', '.join(kw)}: apply only to formulation='multiple_shooting'")
         self.formulation = get_formulation(formulation, **kw)
         self.regularizers = as_regularizers(regularizer)
-        self.loss = get_loss(loss)
         self.theta = ca.SX.sym("theta", network.n_params)
         self._nlps = {self.formulation.name: self._build(self.formulation)}
         self._g, self._lbg, self._ubg, self._f_extra = [], [], [], None
         self._extras_use_states = False
         self._assembled: dict[str, NLP] = {}  # NLPs with extras, reset when extras change
+
+    def _targets(self, y, n, name, x_name):
+        """Targets as (n × n_outputs); class labels (a vector of integers) become one-hot rows
+        when the network has several outputs and the loss is cross-entropy."""
+        k = self.network.n_outputs
+        arr = np.asarray(y) if not isinstance(y, (list, tuple)) else np.asarray(y, dtype=object)
+        if self.loss.name == "cross_entropy" and arr.ndim == 1 and k > 1:
+            from .data import one_hot
+            y = one_hot(y, k)
+        Y = as_targets(y, k, n, name, x_name)
+        self.loss.check_targets(Y, name)
+        return Y
 
     def _build(self, form: Formulation) -> NLP:
         val = None if self.X_val is None else (self.X_val, self.y_val)
@@ -115,7 +127,7 @@ class Problem:
 
     def output(self, X) -> ca.SX:
         """The network output at inputs ``X`` (n × n_inputs) as an (n × n_outputs) SX in θ."""
-        Xv = as_inputs(X, self.network.n_inputs, "X")
+        Xv = self.network.transform_inputs(X)
         return self.network.symbolic_forward(self.theta, ca.DM(Xv.T)).T
 
     # ---------------------------------------------------------------- extras
@@ -215,11 +227,18 @@ class Problem:
         return self._result(nlp, out.x, status, message, spec.name, out.iterations, wall, out)
 
     def mse(self, network: Network, X=None, y=None) -> float:
-        """Mean training loss of ``network`` on (X, y) (default: the training data)."""
-        X = self.X if X is None else X
-        y = self.y if y is None else y
+        """Mean training loss of ``network`` on (X, y) in the network's input coordinates
+        (default: the training data)."""
+        return self._metrics(network, self.X if X is None else X, self.y if y is None else y)[0]
+
+    def _metrics(self, network, X, Y):
+        """(mean loss, accuracy or None) of a network with its weights on prepared data."""
+        from .nlp import is_one_hot
         with np.errstate(over="ignore", invalid="ignore"):  # a diverged network reports inf, not a warning
-            return float(np.mean(self.loss.values(network.predict(X), y)))
+            O = network.with_input_transform(None).predict(X) if network.input_transform else network.predict(X)
+            loss = float(np.mean(self.loss.values(O, Y)))
+        acc = float(np.mean(O.argmax(axis=1) == Y.argmax(axis=1))) if is_one_hot(Y) else None
+        return loss, acc
 
     def _result(self, nlp: NLP, x, status: Status, message: str, solver: str, iterations: int, wall_time: float,
                 out=None) -> TrainResult:
@@ -232,7 +251,8 @@ class Problem:
             un.params, status = self.network.params.copy(), Status.NUMERICAL_ERROR
             message += " (non-finite parameters; the initial network is returned)"
         net = self.network.with_params(un.params)
-        train = self.mse(net)
+        train, train_acc = self._metrics(net, self.X, self.y)
+        val, val_acc = (None, None) if self.X_val is None else self._metrics(net, self.X_val, self.y_val)
         with np.errstate(over="ignore", invalid="ignore"):
             obj = nlp.objective(x, p)
             viol = nlp.constraint_violation(x, p)
@@ -244,7 +264,7 @@ class Problem:
             message += f" (but the returned point violates the constraints by {viol:.2g} > {tol:g})"
         return TrainResult(
             status=status, message=message, network=net, solver=solver, formulation=nlp.formulation,
-            train_loss=train, val_loss=None if self.X_val is None else self.mse(net, self.X_val, self.y_val),
+            train_loss=train, val_loss=val, train_accuracy=train_acc, val_accuracy=val_acc,
             iterations=int(iterations), wall_time=float(wall_time),
             history=out.history if out is not None else History(),
             objective=obj if np.isfinite(obj) else None, constraint_violation=viol,

@@ -113,9 +113,10 @@ class SolverOutput:
 class TrainResult:
     """Outcome of ``Problem.solve``.
 
-    ``train_loss``/``val_loss`` are MSEs of the returned network evaluated by a plain forward
-    pass (not the solver's objective), so results of different formulations compare
-    directly. ``objective`` and ``constraint_violation`` are the NLP's own values at the
+    ``train_loss``/``val_loss`` are the mean loss (MSE or cross-entropy) of the returned network
+    by a plain forward pass (not the solver's objective), so results of different formulations
+    compare directly; ``train_accuracy``/``val_accuracy`` the share of argmax hits when the
+    targets are one-hot (else None), and :meth:`accuracy` that of any data set. ``objective`` and ``constraint_violation`` are the NLP's own values at the
     returned point. ``raw_status`` is the back-end's status string.
     """
 
@@ -135,13 +136,22 @@ class TrainResult:
     x: np.ndarray | None = None
     states: dict = field(default_factory=dict)
     stats: dict = field(default_factory=dict)
+    train_accuracy: float | None = None
+    val_accuracy: float | None = None
 
     @property
     def success(self) -> bool:
         return self.status.success
 
+    def accuracy(self, X, y) -> float:
+        """Share of samples of raw inputs ``X`` whose predicted class matches ``y`` (labels,
+        one-hot rows or scores): e.g. the test accuracy."""
+        from .metrics import accuracy
+        return accuracy(y, self.network.predict(X))
     def __repr__(self) -> str:
         val = "" if self.val_loss is None else f", val_loss={self.val_loss:.4g}"
+        if self.train_accuracy is not None:
+            val += f", train_accuracy={self.train_accuracy:.4g}"
         viol = "" if self.constraint_violation is None else f", violation={self.constraint_violation:.2g}"
         return (f"TrainResult(status={self.status.value}, solver={self.solver}, train_loss={self.train_loss:.4g}"
                 f"{val}{viol}, iterations={self.iterations}, wall_time={self.wall_time:.3g}s, "

@@ -75,7 +75,7 @@ def test_full_batch_loss_and_gradient_equal_the_nlp_objective_with_regularizers(
     regs = [nlpnet.L2(1e-3), nlpnet.L1(1e-3), nlpnet.GroupLasso(1e-3)]
     prob = regression_problem(regularizer=regs)
     nlp = prob.nlp_for("single_shooting")
-    f, _, g = BatchObjective(nlp)(nlp.x0)
+    f, _, g, _ = BatchObjective(nlp)(nlp.x0)
     ex = nlp.expanded()
     ref = ca.Function("r", [ex.x], [ex.f, ca.gradient(ex.f, ex.x)])(nlp.x0)
     assert f == pytest.approx(float(ref[0]), rel=1e-12)
@@ -303,6 +303,6 @@ def test_relu_kink_has_zero_derivative_like_deep_learning_frameworks():
     net = nlpnet.Network([1, 3, 1], activation="relu", seed=0)
     prob = nlpnet.Problem(net, X, np.array([[1.0]]), formulation="single_shooting")
     nlp = prob.nlp_for("single_shooting")
-    f, _, g = BatchObjective(nlp)(nlp.x0)
+    f, _, g, _ = BatchObjective(nlp)(nlp.x0)
     b1 = net.param_slices()[0][1]
     assert np.all(g[b1] == 0.0) and f == pytest.approx(1.0)

@@ -57,14 +57,14 @@ def test_backprop_gradient_matches_casadi(spec, width):
     assert (obj._compiled is not None) == (width <= 8)
     for seed in range(2):
         th = _point(nlp, seed)
-        f, loss, g = obj(th)
+        f, loss, g, _ = obj(th)
         f_ref, g_ref = ref(th)
         _close(f, float(f_ref))
         _close(g, dm(g_ref).ravel())
         assert loss == pytest.approx(nlp.data_loss(th), rel=1e-12)
     # a subset of rows is a mini-batch with its own mean
     idx = np.array([0, 3, 7, 8])
-    f, _, g = obj(th, X[idx], y[idx])
+    f, _, g, _ = obj(th, X[idx], y[idx])
     sub = SingleShooting().build(net, X[idx], y[idx], (nlpnet.GroupLasso(1e-3), nlpnet.L2(1e-3))).expanded()
     fs, gs = ca.Function("s", [sub.x], [sub.f, ca.gradient(sub.f, sub.x)])(th)
     _close(f, float(fs))
@@ -88,7 +88,7 @@ def test_smoothed_relu_rows_match_their_casadi_expression():
     nlp = MultipleShooting(relu="equality").build(net, X, y)
     th, S = nlp.split(_point(nlp, 1, scale=0.3))
     kappa = 7.0
-    R, _, _ = equality_rows(nlp.samples.kernels, th, S, X, y, 1.0, kappa)
+    R, _, _, _ = equality_rows(nlp.samples.kernels, th, S, X, y, 1.0, kappa)
     # reference: z − (max(a, 0) + log(1 + exp(−κ|a|))/κ) on the hidden layers, from CasADi
     t, s, xs = ca.SX.sym("t", net.n_params), ca.SX.sym("s", 9), ca.SX.sym("x", 2)
     (W1, b1), (W2, b2), (W3, b3) = net.symbolic_weights(t)

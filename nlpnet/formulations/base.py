@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import casadi as ca
 import numpy as np
 
-from ..nlp import NLP, BlockLayout, GlobalTerms, SampleBlock, Symbols
+from ..nlp import NLP, BlockLayout, GlobalTerms, SampleBlock, Symbols, is_one_hot
 from .kernels import DenseKernels
 from .sample_functions import sample_functions
 
@@ -70,7 +70,7 @@ def structured_nlp(name, network, X, Y, rules, *, regularizers=(), theta=None, l
     kern = DenseKernels(network)
     N, n_th, n_s, m = X.shape[0], network.n_params, fns.n_s, fns.m
     samples = SampleBlock(functions=fns, kernels=kern, network=network.copy(), loss=loss, rules=tuple(rules),
-                          X=X, Y=Y, lbs=fns.lbs, ubs=fns.ubs, lbr=fns.lbr, ubr=fns.ubr)
+                          X=X, Y=Y, lbs=fns.lbs, ubs=fns.ubs, lbr=fns.lbr, ubr=fns.ubr, classes=is_one_hot(Y))
     S0 = kern.lift_states(network.params, X, rules) if rules else np.zeros((N, 0))
     x0 = np.concatenate([network.params, S0.ravel()])
     n_x = x0.size

@@ -98,9 +98,10 @@ class DenseKernels:
     def predict(self, theta, X) -> np.ndarray:
         return self.forward(theta, X, derivatives=False)[0][-1]
 
-    def loss_gradient(self, theta, X, Y, loss, weight: float):
-        """(w Σ_j ℓ(o_j, y_j), its θ-gradient) by back-propagation (a new gradient array).
-        Overflow in a diverging run gives inf/NaN values, which the caller checks."""
+    def loss_gradient(self, theta, X, Y, loss, weight: float, outputs: bool = False):
+        """(w Σ_j ℓ(o_j, y_j), its θ-gradient) by back-propagation (a new gradient array), and
+        the outputs o_j as a third entry if ``outputs``. Overflow in a diverging run gives
+        inf/NaN values, which the caller checks."""
         weights = self.weights(theta)
         Zs, Ds, Z = [X], [], X
         for k, ((W, b), act) in enumerate(zip(weights, self.acts)):
@@ -115,7 +116,7 @@ class DenseKernels:
         delta *= weight
         grad = np.empty(self.n_params)
         self._backward(weights, delta, Zs, Ds, grad)
-        return value, grad
+        return (value, grad, Z) if outputs else (value, grad)
 
     def backward(self, theta, delta, Zs, Ds, grad) -> None:
         """∂/∂θ of Σ_j δ_jᵀ o_j (δ = ∂(·)/∂o, n × d_L) into ``grad``."""

@@ -2,7 +2,10 @@
 
 Sample j's rows are r_j = [z_k − σ_k(a_k)]_{k<L} followed by c·(σ_L(a_L) − y_j) (the scaled
 data residual; c = 1/√N times any scaling a solver applies), a_k = W_k z_{k−1} + b_k,
-z_0 = x_j. Its Jacobian splits as J_j = [A_j | B_j] with A_j = ∂r_j/∂θ and B_j = ∂r_j/∂s_j.
+z_0 = x_j. For a loss that is not least squares (cross-entropy) the output rows are its
+Gauss–Newton residual c·t_j in the output, weighted per sample by G_j = L_jᵀL_j
+(:meth:`nlpnet.losses.Loss.gauss_newton`); the Jacobian below is the same, the weight enters
+where the rows are squared (:mod:`nlpnet.solvers.alm.elimination`). Its Jacobian splits as J_j = [A_j | B_j] with A_j = ∂r_j/∂θ and B_j = ∂r_j/∂s_j.
 With D_k = σ_k'(A_k) (n × d_k), inputs Z_{k−1} (n × d_{k−1}), row signs s_k = −1 for the
 layer rows and s_L = c for the output rows, and a direction (V, v_b) in θ or v_z in s:
 
@@ -46,9 +49,11 @@ def a_pattern(kern):
     return np.concatenate(rows).astype(np.int64), np.concatenate(cols).astype(np.int64)
 
 
-def equality_rows(kern, theta, S, X, Y, out_scale, kappa=None):
-    """Rows of every sample, (n × n_r): layer rows then out_scale·(o − y), and what the
-    Jacobian needs (inputs Z_{k−1}, derivatives D_k)."""
+def equality_rows(kern, theta, S, X, Y, out_scale, kappa=None, loss=None):
+    """Rows of every sample, (n × n_r): layer rows then out_scale·t_j, with t_j the loss's
+    Gauss–Newton residual in the output (o − y for MSE; ``loss.gauss_newton``), what the
+    Jacobian needs (inputs Z_{k−1}, derivatives D_k), and (L_f, Σℓ_j): the factor of the
+    output rows' weight (None for MSE) and the loss value."""
     weights = kern.weights(theta)
     n, L = X.shape[0], kern.L
     R = np.empty((n, S.shape[1] + kern.sizes[-1]))
@@ -65,9 +70,15 @@ def equality_rows(kern, theta, S, X, Y, out_scale, kappa=None):
             R[:, r0:r0 + d] = z - sig
             Z = z
         else:
-            R[:, r0:] = out_scale * (sig - Y)
+            if loss is None or loss.least_squares:
+                R[:, r0:] = out_scale * (sig - Y)
+                out = (None, None)
+            else:
+                T, Lf = loss.gauss_newton(sig, Y)
+                R[:, r0:] = out_scale * T
+                out = (Lf, loss.total(sig, Y))
         r0 += d
-    return R, Zs, Ds
+    return R, Zs, Ds, out
 
 
 class LiftedJacobian:

@@ -185,11 +185,17 @@ class _Recorder(ca.Callback):
             x = np.asarray(arg[0]).ravel()
             nlp = self.nlp
             th = x[:nlp.n_theta]
+            ev = nlp.evaluate(th)
             row = {"iteration": self.base + self.calls, "time": time.perf_counter() - self.t0,
-                   "objective": float(arg[1]), "loss": nlp.data_loss(th),
+                   "objective": float(arg[1]), "loss": ev["loss"],
                    "violation": _violation(nlp, x, np.asarray(arg[2]).ravel())}
             if nlp.validation is not None:
-                row["val_loss"] = nlp.data_loss(th, "val")
+                val = nlp.evaluate(th, "val")
+                row["val_loss"] = val["loss"]
+            if ev["accuracy"] is not None:
+                row["accuracy"] = ev["accuracy"]
+                if nlp.validation is not None:
+                    row["val_accuracy"] = val["accuracy"]
             row.update(stage=self.stage, epsilon=self.eps)
             self.history.append(**row)
             self.calls += 1

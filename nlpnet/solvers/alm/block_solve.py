@@ -39,14 +39,15 @@ PRECONDITIONERS = ("auto", "block", "diagonal")
 
 
 def solve_damped(jac, r_loc, r_glob, mu: float, method: str = "direct", damping: str = "identity",
-                 cg_tol: float = 1e-8, cg_maxiter: int = 500, preconditioner: str = "auto"):
-    """Solve the damped step (see the module docstring). Returns (δ in x-space, info dict).
+                 cg_tol: float = 1e-8, cg_maxiter: int = 500, preconditioner: str = "auto", Lf=None):
+    """Solve the damped step (see the module docstring; ``Lf`` weights the output rows, see
+    :mod:`.elimination`). Returns (δ in x-space, info dict).
     Raises ``numpy.linalg.LinAlgError`` if the reduced system cannot be solved (the caller
     raises the damping), never returns non-finite numbers silently."""
     st = jac.st
     if not mu > 0:
         raise np.linalg.LinAlgError("damping must be positive for the state elimination")
-    E = make_elimination(damping, jac, mu)
+    E = make_elimination(damping, jac, mu, Lf)
     rhs = -(jac.A_tmul(E.apply(r_loc)) + jac.C.T @ r_glob)
     info = {"method": method, "cg_iterations": 0}
     if method == "direct":

@@ -24,6 +24,12 @@ Two state metrics D:
   choice for wide layers (784-100-50-10: n_r = 160, where a Cholesky per sample and damping
   value cost more than the rest of the step).
 
+**Weighted output rows** (cross-entropy's Gauss–Newton model, :mod:`nlpnet.losses`): when the
+output rows carry a per-sample weight G_j = L_jᵀL_j the step minimises
+‖Ŵ^{1/2}(A δθ + B δs + r)‖² + …, Ŵ = diag(I, G_j). With L̂ = diag(I, L_j) and B̂ = L̂B every
+formula above holds for (B̂, L̂u), and M_j = L̂ᵀ M̂_j L̂ (M̂ the unweighted M of B̂): the
+identity metric factors L̂BBᵀL̂ᵀ + μI, the layer metric uses F̂ = L_jF_j. For MSE, L_j = I.
+
 Each elimination offers ``apply(u)`` (M u), ``diag()`` (the diagonals of M_j, exact for the
 Jacobi and neuron-block preconditioners because each weight enters one row per sample),
 ``dense()`` (M_j, for the direct reduced solve) and ``states(u)`` (δs).
@@ -53,9 +59,14 @@ def _tril_inverse(L):
 class IdentityDamping:
     """D = I (see the module docstring). Raises LinAlgError if a Gram block is not SPD."""
 
-    def __init__(self, jac, mu: float):
+    def __init__(self, jac, mu: float, Lf=None):
         self.jac, self.mu = jac, mu
         K = jac.gram()
+        if Lf is not None:             # K̂ = L̂ K L̂ᵀ with L̂ = diag(I, L_f)
+            o = slice(jac.st.n_s, None)
+            K = K.copy()
+            K[:, o, :] = np.matmul(Lf, K[:, o, :])
+            K[:, :, o] = np.matmul(K[:, :, o], np.swapaxes(Lf, 1, 2))
         n = K.shape[1]
         M = np.empty_like(K)
         chunk = max(1, _CHUNK_ELEMENTS // max(1, n * n))
@@ -65,6 +76,10 @@ class IdentityDamping:
             Kc[:, idx, idx] += mu
             X = _tril_inverse(np.linalg.cholesky(Kc))
             M[a:a + chunk] = mu * np.matmul(np.swapaxes(X, 1, 2), X)
+        if Lf is not None:             # M = L̂ᵀ M̂ L̂
+            o = slice(jac.st.n_s, None)
+            M[:, o, :] = np.matmul(np.swapaxes(Lf, 1, 2), M[:, o, :])
+            M[:, :, o] = np.matmul(M[:, :, o], Lf)
         self.M = M
 
     def apply(self, u):
@@ -83,9 +98,9 @@ class IdentityDamping:
 class LayerDamping:
     """D = TᵀT (see the module docstring)."""
 
-    def __init__(self, jac, mu: float):
-        self.jac, self.mu, self.c = jac, mu, 1.0 + mu
-        F = jac.F                                            # (N, d_L, n_s)
+    def __init__(self, jac, mu: float, Lf=None):
+        self.jac, self.mu, self.c, self.Lf = jac, mu, 1.0 + mu, Lf
+        F = jac.F if Lf is None else np.matmul(Lf, jac.F)    # F̂ = L_f F: (N, d_L, n_s)
         self.F, self.Ft = F, np.ascontiguousarray(np.swapaxes(F, 1, 2))
         P = np.matmul(F, np.swapaxes(F, 1, 2))               # F Fᵀ (N, d_L, d_L)
         dL = P.shape[1]
@@ -95,7 +110,7 @@ class LayerDamping:
 
     def _parts(self, u):
         """v = u_g + Fᵀu_o, q = F v, t = H q and G v = (v − Fᵀt)/c: three batched products of
-        F, the rest d_L × d_L."""
+        F, the rest d_L × d_L (u_o already multiplied by L_f when the rows are weighted)."""
         F, Ft = self.F, self.Ft
         ug, uo = u[:, :self.n_s], u[:, self.n_s:]
         v = ug + np.matmul(Ft, uo[:, :, None])[:, :, 0]
@@ -104,35 +119,51 @@ class LayerDamping:
         Gv = (v - np.matmul(Ft, t)[:, :, 0]) / self.c
         return ug, uo, q[:, :, 0], t[:, :, 0], Gv
 
+    def _hat(self, u):
+        """L̂u = (u_g, L_f u_o)."""
+        if self.Lf is None:
+            return u
+        out = u.copy()
+        out[:, self.n_s:] = np.matmul(self.Lf, u[:, self.n_s:, None])[:, :, 0]
+        return out
+
     def _Gv(self, u):
-        return self._parts(u)[4]
+        return self._parts(self._hat(u))[4]
 
     def apply(self, u):
-        ug, uo, q, t, Gv = self._parts(u)
+        ug, uo, q, t, Gv = self._parts(self._hat(u))
         out = np.empty_like(u)
         out[:, :self.n_s] = ug - Gv
         # F G v = (q − P t)/c, with P = FFᵀ: no fourth product of F
-        out[:, self.n_s:] = uo - (q - np.matmul(self.P, t[:, :, None])[:, :, 0]) / self.c
+        mo = uo - (q - np.matmul(self.P, t[:, :, None])[:, :, 0]) / self.c
+        out[:, self.n_s:] = mo if self.Lf is None else np.matmul(np.swapaxes(self.Lf, 1, 2), mo[:, :, None])[:, :, 0]
         return out
 
     def diag(self):
         F, H, P, c = self.F, self.H, self.P, self.c
         FtHF = np.einsum("jcs,jcd,jds->js", F, H, F)         # diag(FᵀHF)
         dG = (1.0 - FtHF) / c
-        FGFt = (P - np.matmul(np.matmul(P, H), P)) / c       # F G Fᵀ
-        return np.hstack([1.0 - dG, 1.0 - np.diagonal(FGFt, axis1=1, axis2=2)])
+        Moo = np.eye(P.shape[1])[None] - (P - np.matmul(np.matmul(P, H), P)) / c    # I − F G Fᵀ
+        if self.Lf is not None:
+            Moo = np.matmul(np.matmul(np.swapaxes(self.Lf, 1, 2), Moo), self.Lf)
+        return np.hstack([1.0 - dG, np.diagonal(Moo, axis1=1, axis2=2)])
 
     def dense(self):
         F, H, c = self.F, self.H, self.c
         N, dL, n_s = F.shape
         G = (np.eye(n_s)[None] - np.matmul(np.swapaxes(F, 1, 2), np.matmul(H, F))) / c
         Q = np.concatenate([np.broadcast_to(np.eye(n_s), (N, n_s, n_s)), F], axis=1)   # [I; F]
-        return np.eye(n_s + dL)[None] - np.matmul(np.matmul(Q, G), np.swapaxes(Q, 1, 2))
+        M = np.eye(n_s + dL)[None] - np.matmul(np.matmul(Q, G), np.swapaxes(Q, 1, 2))
+        if self.Lf is not None:
+            o = slice(n_s, None)
+            M[:, o, :] = np.matmul(np.swapaxes(self.Lf, 1, 2), M[:, o, :])
+            M[:, :, o] = np.matmul(M[:, :, o], self.Lf)
+        return M
 
     def states(self, u):
         return -self.jac.lj.T_solve(self._Gv(u))
 
 
-def make_elimination(kind: str, jac, mu: float):
-    """``kind``: "identity" or "layer" (see the module docstring)."""
-    return IdentityDamping(jac, mu) if kind == "identity" else LayerDamping(jac, mu)
+def make_elimination(kind: str, jac, mu: float, Lf=None):
+    """``kind``: "identity" or "layer"; ``Lf`` the output rows' weight factors (see the module docstring)."""
+    return IdentityDamping(jac, mu, Lf) if kind == "identity" else LayerDamping(jac, mu, Lf)

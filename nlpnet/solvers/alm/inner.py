@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -42,9 +43,23 @@ __all__ = ["AugmentedResidual", "InnerResult", "LevenbergMarquardt", "GaussNewto
            "INNER_SOLVERS"]
 
 
+class Residual(NamedTuple):
+    """The subproblem at one point: model rows (per sample, global), the output rows' weight
+    factors (None for MSE), the true cost β⁻¹L_β + const and the model's cost ½‖r‖²_W."""
+
+    loc: np.ndarray
+    glob: np.ndarray
+    Lf: np.ndarray | None
+    cost: float
+    model_cost: float
+
+
 class AugmentedResidual:
     """r(u) = [√c F/√β ; h + λ/β] on the lifted structure (c = ``objective_scale``, the
-    objective being ½c‖F‖²); ``lam`` indexes rows of g (per-sample rows, then user rows)."""
+    objective being c·(1/N)·½Σℓ_j); ``lam`` indexes rows of g (per-sample rows, then user rows).
+    For a loss that is not least squares the output rows are its Gauss–Newton model, weighted
+    per sample by G_j = L_jᵀL_j: the model's cost and gradient use the weight, the true cost
+    the loss itself, so the LM gain ratio compares the model with the truth."""
 
     def __init__(self, st, beta: float, lam: np.ndarray, linear: dict, objective_scale: float = 1.0):
         self.st, self.beta, self.linear = st, float(beta), linear
@@ -57,34 +72,59 @@ class AugmentedResidual:
         self.shift_glob = shift
         self.n_res = self.n_jac = self.n_solve = self.n_cg = 0
 
-    def residual(self, u):
+    def residual(self, u) -> Residual:
         self.n_res += 1
-        loc, glob = self.st.rows(u, self.out_scale)
-        loc[:, :self.st.n_s] += self.shift_loc
-        return loc, self.scale_glob * glob + self.shift_glob
+        st = self.st
+        loc, glob = st.rows(u, self.out_scale)
+        loc[:, :st.n_s] += self.shift_loc
+        glob = self.scale_glob * glob + self.shift_glob
+        Lf, loss_sum = st.output_terms()
+        base = 0.5 * (float(np.sum(loc[:, :st.n_s] ** 2)) + float(glob @ glob))
+        out = loc[:, st.n_s:]
+        if Lf is None:
+            model = cost = base + 0.5 * float(np.sum(out ** 2))
+        else:
+            model = base + 0.5 * float(np.sum(np.matmul(Lf, out[:, :, None]) ** 2))
+            cost = base + 0.5 * self.out_scale ** 2 * loss_sum
+        return Residual(loc, glob, Lf, cost, model)
 
     def jacobian(self, u):
         self.n_jac += 1
         return self.st.jacobian(u, self.out_scale, self.scale_glob)
 
-    def step(self, jac, r, mu):
+    def step(self, jac, r: Residual, mu):
         self.n_solve += 1
-        d, info = solve_damped(jac, r[0], r[1], mu, **self.linear)
+        d, info = solve_damped(jac, r.loc, r.glob, mu, Lf=r.Lf, **self.linear)
         self.n_cg += info["cg_iterations"]
         return d
 
-    @staticmethod
-    def cost(r) -> float:
-        return 0.5 * (float(np.sum(r[0] ** 2)) + float(r[1] @ r[1]))
+    def _weighted(self, r: Residual, loc):
+        """Ŵ loc: the output rows multiplied by G_j = L_jᵀL_j."""
+        if r.Lf is None:
+            return loc
+        n_s = self.st.n_s
+        out = loc.copy()
+        G = np.matmul(np.swapaxes(r.Lf, 1, 2), r.Lf)
+        out[:, n_s:] = np.matmul(G, loc[:, n_s:, None])[:, :, 0]
+        return out
 
     @staticmethod
-    def grad(jac, r):
-        return jac.rmatvec(r[0], r[1])
+    def cost(r: Residual) -> float:
+        return r.cost
 
     @staticmethod
-    def linearized_cost(jac, r, d) -> float:
+    def model_cost(r: Residual) -> float:
+        return r.model_cost
+
+    def grad(self, jac, r: Residual):
+        return jac.rmatvec(self._weighted(r, r.loc), r.glob)
+
+    def linearized_cost(self, jac, r: Residual, d) -> float:
         jl, jg = jac.matvec(d)
-        return 0.5 * (float(np.sum((r[0] + jl) ** 2)) + float(np.sum((r[1] + jg) ** 2)))
+        loc = r.loc + jl
+        n_s = self.st.n_s
+        out = loc[:, n_s:] if r.Lf is None else np.matmul(r.Lf, loc[:, n_s:, None])
+        return 0.5 * (float(np.sum(loc[:, :n_s] ** 2)) + float(np.sum(out ** 2)) + float(np.sum((r.glob + jg) ** 2)))
 
     @staticmethod
     def jtj_diag_max(jac) -> float:
@@ -105,7 +145,7 @@ class InnerResult:
 
 
 def _finite(r) -> bool:
-    return bool(np.all(np.isfinite(r[0])) and np.all(np.isfinite(r[1])))
+    return bool(np.all(np.isfinite(r.loc)) and np.all(np.isfinite(r.glob)) and np.isfinite(r.cost))
 
 
 def _linearize(model, x, r):
@@ -150,7 +190,7 @@ def levenberg_marquardt(model, x, *, gtol: float, max_iter: int = 100, mu0: floa
         it += 1
         try:
             d = model.step(jac, r, mu)
-            pred = cost - model.linearized_cost(jac, r, d)
+            pred = model.model_cost(r) - model.linearized_cost(jac, r, d)
         except (np.linalg.LinAlgError, FloatingPointError, ValueError):
             d, pred = None, -1.0
         ok = d is not None and np.isfinite(pred) and pred > 0
@@ -227,10 +267,12 @@ def gauss_newton(model, x, *, gtol: float, max_iter: int = 100, ftol: float = 1e
 
 
 # --------------------------------------------------------------------------- solver objects
+_DIRECT_FLOPS = 2e8   # 'auto' forms the reduced matrix only below this N·n_θ² (0.2 s per step here)
 def _linear_fields():
     return dict(
         linear_solver=option("auto", "reduced weight system: 'direct' (formed), 'cg' (matrix-free), 'auto' "
-                                     "(direct up to direct_max_weights weights)", choice("auto", "direct", "cg")),
+                                     "(direct up to direct_max_weights weights and N·n_θ² ≤ 2e8)",
+                             choice("auto", "direct", "cg")),
         direct_max_weights=option(1500, "largest weight count solved directly by 'auto'", integer(1)),
         state_damping=option("auto", "state metric of the damping: 'identity' (textbook LM), 'layer' (the layer "
                                      "rows' metric, closed form for wide layers), 'auto' (identity up to 64 rows "
@@ -246,8 +288,9 @@ class _LinearMixin:
     def linear(self, st) -> dict:
         """The block-solve settings for this structure, 'auto' choices resolved."""
         method = self.linear_solver
-        if method == "auto":
-            method = "direct" if st.n_th <= self.direct_max_weights else "cg"
+        if method == "auto":     # forming the reduced matrix costs N·n_θ² multiply-adds per step
+            small = st.n_th <= self.direct_max_weights and st.N * st.n_th ** 2 <= _DIRECT_FLOPS
+            method = "direct" if small else "cg"
         damping = self.state_damping
         if damping == "auto":
             damping = "identity" if st.n_r <= 64 else "layer"

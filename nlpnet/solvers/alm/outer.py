@@ -166,9 +166,6 @@ def _check(nlp, opts: AlmOptions):
             raise ValueError(f"alm: inner={opts.inner.kind!r} eliminates states sample by sample, but a subject_to "
                              "constraint involves lifted states; state it on prob.theta or prob.output(X), "
                              "or use inner='ipopt'")
-        if not eq.samples.loss.least_squares:
-            raise ValueError(f"alm: inner={opts.inner.kind!r} needs a least-squares loss, got "
-                             f"{eq.samples.loss.name!r}")
 
 
 def estimate_memory(nlp, opts: AlmOptions) -> float:
@@ -179,7 +176,7 @@ def estimate_memory(nlp, opts: AlmOptions) -> float:
     n_r = n_s + d_out
     if isinstance(opts.inner, IpoptInner):
         return 8.0 * 40 * N * n_r * (n_r + n_th)
-    lin = opts.inner.linear(_Sizes(n_th, n_r))
+    lin = opts.inner.linear(_Sizes(N, n_th, n_r))
     per_sample = 3 * n_r * n_r if lin["damping"] == "identity" else 4 * d_out * (n_s + d_out)
     total = N * (per_sample + 8 * n_r + 4 * sum(eq.samples.kernels.sizes))
     if lin["method"] == "direct":
@@ -188,8 +185,10 @@ def estimate_memory(nlp, opts: AlmOptions) -> float:
 
 
 class _Sizes:
-    def __init__(self, n_th, n_r):
-        self.n_th, self.n_r = n_th, n_r
+    """What the inner solver's 'auto' choices read, before a structure exists."""
+
+    def __init__(self, N, n_th, n_r):
+        self.N, self.n_th, self.n_r = N, n_th, n_r
 
 
 # --------------------------------------------------------------------------- inner ipopt
@@ -199,8 +198,8 @@ class _IpoptSubproblem:
     def __init__(self, nlp, inner: IpoptInner, c_obj: float):
         ex = nlp.expanded()
         lam, beta = ca.SX.sym("lam", nlp.n_g), ca.SX.sym("beta")
-        h, F = ex.g, ex.residual
-        L = 0.5 * c_obj * (ca.dot(F, F) + ex.f_rest) + ca.dot(lam, h) + 0.5 * beta * ca.dot(h, h)
+        h = ex.g
+        L = 0.5 * c_obj * ex.f + ca.dot(lam, h) + 0.5 * beta * ca.dot(h, h)
         self.base = {"tol": inner.tol, "max_iter": inner.max_iter, "print_level": 0, "sb": "yes",
                      "mumps_pivot_order": 5, **inner.ipopt}
         self.problem = {"x": ex.x, "f": L, "p": ca.vertcat(lam, beta, ex.p)}
@@ -289,9 +288,11 @@ def _solve(nlp, opts: AlmOptions) -> SolverOutput:
             h_norm, h_inf = float(np.linalg.norm(h)), float(np.max(np.abs(h), initial=0.0))
             h_hist.append(h_norm)
             theta = u[:st.n_th]
-            loss = nlp.data_loss(theta)
+            ev = nlp.evaluate(theta)
+            loss = ev["loss"]
             rho = glob[~st.global_is_g]
-            val = None if nlp.validation is None else nlp.data_loss(theta, "val")
+            ev_val = None if nlp.validation is None else nlp.evaluate(theta, "val")
+            val = None if ev_val is None else ev_val["loss"]
             grad_inf = beta * res.grad_norm
             losses.append(loss)
             lam_new, beta_new, eta_new, rule_stop, extra = rule.update(
@@ -301,6 +302,10 @@ def _solve(nlp, opts: AlmOptions) -> SolverOutput:
                    "loss": loss, "violation": h_inf}
             if val is not None:
                 row["val_loss"] = val
+            if ev["accuracy"] is not None:
+                row["accuracy"] = ev["accuracy"]
+                if ev_val is not None:
+                    row["val_accuracy"] = ev_val["accuracy"]
             row.update(beta=beta, eta=eta, h_norm=h_norm, grad_norm=grad_inf, inner_iterations=res.iterations,
                        kappa=np.inf if kappa is None else kappa, jacobian_evals=res.jacobian_evals,
                        cg_iterations=res.extra.get("cg_iterations", 0),

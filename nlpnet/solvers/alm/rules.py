@@ -175,6 +175,10 @@ def initial_multipliers(kind: str, n_g: int, seed=None, st=None, x0=None, object
         return lam
     scale = 1.0 / np.sqrt(st.N)
     loc, _ = st.rows(x0, scale)
+    Lf, _ = st.output_terms()
+    r_out = loc[:, st.n_s:]
+    if Lf is not None:                      # the weighted (Gauss–Newton) output rows: G_j r_j
+        r_out = np.matmul(np.matmul(np.swapaxes(Lf, 1, 2), Lf), r_out[:, :, None])[:, :, 0]
     jac = st.jacobian(x0, scale, np.ones(st.n_G))
-    lam[:st.n_gl] = -objective_scale * np.einsum("jcs,jc->js", jac.F, loc[:, st.n_s:]).ravel()
+    lam[:st.n_gl] = -objective_scale * np.einsum("jcs,jc->js", jac.F, r_out).ravel()
     return lam

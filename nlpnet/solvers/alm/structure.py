@@ -34,7 +34,7 @@ class LiftedStructure:
     def __init__(self, nlp):
         sb = nlp.samples
         self.nlp, self.kern = nlp, sb.kernels
-        self.X, self.Y = sb.X, sb.Y
+        self.X, self.Y, self.loss = sb.X, sb.Y, sb.loss
         self.N, self.n_th, self.n_s = nlp.N, nlp.n_theta, sb.n_s
         self.n_out = sb.Y.shape[1]
         self.n_r = self.n_s + self.n_out          # rows per sample: layer rows then data residuals
@@ -98,11 +98,16 @@ class LiftedStructure:
     def rows(self, u, out_scale: float):
         """(local rows N × n_r, global rows n_G): layer rows, out_scale·(o − y), [ρ; g_G]."""
         th, S = self.split_x(u)
-        R, Zs, Ds = equality_rows(self.kern, th, S, self.X, self.Y, out_scale, self.kappa)
+        R, Zs, Ds, out = equality_rows(self.kern, th, S, self.X, self.Y, out_scale, self.kappa, self.loss)
         glob, Cnz = (self._glob(u if self.global_on_states else th, self.p0) if self.n_G
                      else (np.zeros(0), np.zeros(0)))
-        self._cache = (u.copy(), out_scale, self.kappa, Zs, Ds, Cnz.copy())
+        self._cache = (u.copy(), out_scale, self.kappa, Zs, Ds, Cnz.copy(), out)
         return R, glob.copy()
+
+    def output_terms(self):
+        """(L_f, Σ_j ℓ_j) at the point of the last :meth:`rows` call: the factor of the output
+        rows' Gauss–Newton weight (None for a least-squares loss) and the loss value."""
+        return self._cache[6]
 
     def jacobian(self, u, out_scale: float, glob_scale) -> "BlockJacobian":
         c = self._cache

@@ -41,7 +41,7 @@ def _two_loop(g, S, Y):
 def lbfgs_loop(objective: BatchObjective, opts, theta0, monitor: Monitor):
     """L-BFGS iterations; returns (θ, raw status, iterations, loss evaluations)."""
     theta = np.array(theta0, dtype=float, copy=True)
-    f, loss, g = objective(theta)
+    f, loss, g, correct = objective(theta)
     S, Y = [], []
     raw, n_eval, rows0 = "max_iter", 1, len(monitor.history)
     if not (np.isfinite(f) and np.all(np.isfinite(g))):
@@ -62,7 +62,7 @@ def lbfgs_loop(objective: BatchObjective, opts, theta0, monitor: Monitor):
                 d, slope = -g, -(g @ g)
             alpha = 1.0 if S else min(1.0, 1.0 / max(np.max(np.abs(g)), 1e-300))
             for _ in range(opts.max_backtracks):
-                f_new, loss_new, g_new = objective(theta + alpha * d)
+                f_new, loss_new, g_new, correct_new = objective(theta + alpha * d)
                 n_eval += 1
                 if np.isfinite(f_new) and f_new <= f + opts.c1 * alpha * slope:
                     break
@@ -81,9 +81,10 @@ def lbfgs_loop(objective: BatchObjective, opts, theta0, monitor: Monitor):
                     S.pop(0)
                     Y.pop(0)
             rel = (f - f_new) / max(abs(f), 1e-300)
-            theta, f, loss, g = theta + s, f_new, loss_new, g_new
+            theta, f, loss, g, correct = theta + s, f_new, loss_new, g_new, correct_new
             monitor.remember(f, theta)
-            stop = monitor.end_epoch(it, f, loss, theta, alpha, objective.val_loss(theta))
+            acc = None if correct is None else correct / objective.N
+            stop = monitor.end_epoch(it, f, loss, theta, alpha, objective.validate(theta), acc)
             if stop is not None:
                 raw = stop
                 break

@@ -62,7 +62,7 @@ class BatchObjective:
     def __init__(self, nlp):
         sb = nlp.samples
         self.kern, self.loss, self.X, self.Y, self.N = sb.kernels, sb.loss, sb.X, sb.Y, sb.N
-        self.network = sb.network
+        self.network, self.classes = sb.network, sb.classes
         # one compiled Function per batch size, shared by every solve of this NLP
         self._compiled = nlp.cache.setdefault("backprop_compiled", {}) \
             if max(self.kern.sizes[1:]) <= NARROW_WIDTH else None
@@ -79,40 +79,46 @@ class BatchObjective:
             self._p0 = nlp.p0
 
     def __call__(self, theta, X=None, Y=None):
-        """(ℓ_B, data loss, ∇ℓ_B) on the rows X, Y (default: all training data)."""
+        """(ℓ_B, data loss, ∇ℓ_B, correct) on the rows X, Y (default: all training data);
+        ``correct`` counts the argmax hits for one-hot targets (None otherwise)."""
         X = self.X if X is None else X
         Y = self.Y if Y is None else Y
         if self._compiled is None:
-            data, g = self.kern.loss_gradient(theta, X, Y, self.loss, 1.0 / X.shape[0])
+            data, g, O = self.kern.loss_gradient(theta, X, Y, self.loss, 1.0 / X.shape[0], outputs=True)
         else:
             out = self._function(X.shape[0])(theta, X, Y)
-            data, g = float(out[0][0]), out[1].copy()
+            data, g, O = float(out[0][0]), out[1].copy(), out[2].reshape(X.shape[0], -1)
+        correct = int(np.sum(O.argmax(axis=1) == Y.argmax(axis=1))) if self.classes else None
         value = data
         if self._penalty is not None:
             pv, pg = self._penalty(theta, self._p0)
             value += float(pv[0])
             g += pg
-        return value, data, g
+        return value, data, g, correct
 
     def _function(self, B: int):
         if B not in self._compiled:
             net = self.network
             th = ca.MX.sym("theta", self.n)
             Xs, Ys = ca.MX.sym("X", net.n_inputs, B), ca.MX.sym("Y", net.n_outputs, B)
-            loss = self.loss.casadi_total(net.symbolic_forward(th, Xs), Ys) / B
+            O = net.symbolic_forward(th, Xs)
+            loss = self.loss.casadi_total(O, Ys) / B
+            # O is (d_L × B) column-major: the buffer holds it as the (B × d_L) rows of samples
             self._compiled[B] = BufferedFunction(ca.Function(f"loss_grad_{B}", [th, Xs, Ys],
-                                                             [loss, ca.gradient(loss, th)]))
+                                                             [loss, ca.gradient(loss, th), O]))
         return self._compiled[B]
 
     def penalty(self, theta) -> float:
         return 0.0 if self._penalty is None else float(self._penalty(theta, self._p0)[0][0])
 
-    def val_loss(self, theta):
-        """Validation data loss, or None without validation data."""
+    def validate(self, theta):
+        """(validation loss, validation accuracy or None), or (None, None) without validation data."""
         if self.validation is None:
-            return None
+            return None, None
         Xv, Yv = self.validation
-        return float(np.mean(self.loss.values(self.kern.predict(theta, Xv), Yv)))
+        O = self.kern.predict(theta, Xv)
+        acc = float(np.mean(O.argmax(axis=1) == Yv.argmax(axis=1))) if self.classes else None
+        return float(np.mean(self.loss.values(O, Yv))), acc
 
 
 class Monitor:
@@ -139,28 +145,38 @@ class Monitor:
         if objective < self.finite_best:
             self.finite_best, self.finite_theta = objective, np.array(theta, copy=True)
 
-    def end_epoch(self, epoch: int, objective: float, loss: float, theta, lr=None, val_loss=None, **extra):
-        """Record the epoch; return a raw status key when a stopping rule fires, else None."""
+    def end_epoch(self, epoch: int, objective: float, loss: float, theta, lr=None, val=(None, None),
+                  accuracy=None, **extra):
+        """Record the epoch; return a raw status key when a stopping rule fires, else None.
+        ``val`` is (validation loss, validation accuracy)."""
+        val_loss, val_acc = val
         row = {"iteration": self.epoch0 + epoch + 1, "time": self.budget.elapsed(), "objective": objective,
                "loss": loss, "violation": 0.0}
         if val_loss is not None:
             row["val_loss"] = val_loss
+        if accuracy is not None:
+            row["accuracy"] = accuracy
+        if val_acc is not None:
+            row["val_accuracy"] = val_acc
         if lr is not None:
             row["lr"] = lr
         row.update(self.extra, **extra)
         self.history.append(**row)
         self.log(row)
         if self.es is not None:
-            cur = objective if self.es.monitor == "loss" else val_loss
-            if epoch >= self.es.start_from_epoch:
+            # accuracies improve upwards: watch their negatives, so "below best − min_delta" holds
+            cur = {"loss": objective, "val_loss": val_loss, "accuracy": None if accuracy is None else -accuracy,
+                   "val_accuracy": None if val_acc is None else -val_acc}[self.es.monitor]
+            if epoch >= self.es.start_from_epoch and cur is not None:
                 self.wait += 1
                 if cur + self.es.min_delta < self.best:  # Keras: improvement = below best − min_delta
                     self.best, self.best_epoch, self.wait = cur, epoch, 0
                     if self.es.restore_best_weights:
                         self.best_theta = np.array(theta, copy=True)
                 elif self.wait >= self.es.patience and epoch > 0:
+                    best = -self.best if "accuracy" in self.es.monitor else self.best
                     self.detail = (f" ({self.es.monitor} did not improve by more than {self.es.min_delta:g} for "
-                                   f"{self.es.patience} epochs; best {self.best:.6g} at epoch {self.best_epoch})")
+                                   f"{self.es.patience} epochs; best {best:.6g} at epoch {self.best_epoch})")
                     return "early_stopping"
         if self.stag is not None and self.prev_loss is not None and (1 + self.stag) * objective > self.prev_loss:
             self.detail = f" ((1 + {self.stag:g})·loss {objective:.6g} > previous loss {self.prev_loss:.6g})"
@@ -213,35 +229,39 @@ def _epochs(objective, opt, opts, schedule, monitor, out) -> None:
             return
         lr = schedule(epoch)
         if not splits:
-            obj, loss, g = objective(theta)
+            obj, loss, g, correct = objective(theta)
             if not (np.isfinite(obj) and _finite(g)):
                 out["raw"] = "non_finite"
                 return
             monitor.remember(obj, theta)
+            acc = None if correct is None else correct / N
             if opts.gtol and np.max(np.abs(g)) <= opts.gtol:
-                monitor.end_epoch(epoch, obj, loss, theta, lr, objective.val_loss(theta))
+                monitor.end_epoch(epoch, obj, loss, theta, lr, objective.validate(theta), acc)
                 out["raw"] = "gtol"
                 return
             step, ostate = opt.update(g, ostate, theta)
             new = theta + step
         else:
-            new, obj, loss = theta, 0.0, 0.0
+            new, obj, loss, hits = theta, 0.0, 0.0, 0
             for idx in np.split(rng.permutation(N), splits):
-                ob, lb, g = objective(new, np.take(objective.X, idx, axis=0), np.take(objective.Y, idx, axis=0))
+                ob, lb, g, correct = objective(new, np.take(objective.X, idx, axis=0),
+                                               np.take(objective.Y, idx, axis=0))
                 if not (np.isfinite(ob) and _finite(g)):
                     obj = np.nan
                     break
                 obj += ob * idx.size / N
                 loss += lb * idx.size / N
+                hits += correct or 0
                 step, ostate = opt.update(g, ostate, new)
                 new = new + step
+            acc = hits / N if objective.classes else None     # Keras: the mean over the epoch's batches
         if not (np.isfinite(obj) and _finite(new)):
             out["raw"] = "non_finite"
             return
         theta = out["theta"] = new
         if splits:
             monitor.remember(obj, theta)   # the epoch's mean batch objective, at the epoch's end
-        stop = monitor.end_epoch(epoch, obj, loss, theta, lr, objective.val_loss(theta))
+        stop = monitor.end_epoch(epoch, obj, loss, theta, lr, objective.validate(theta), acc)
         if stop is not None:
             out["raw"] = stop
             return

@@ -23,10 +23,12 @@ class EarlyStopping(Options):
     """Keras-style early stopping: stop once ``monitor`` has not improved by more than
     ``min_delta`` for ``patience`` epochs in a row (improvement: below best − min_delta);
     ``restore_best_weights`` returns the best epoch's weights when it triggers. ``monitor``
-    is "loss" (the epoch objective, penalties included, as Keras's ``loss``) or "val_loss"."""
+    is "loss" (the epoch objective, penalties included, as Keras's ``loss``), "val_loss",
+    or for one-hot targets "accuracy" / "val_accuracy" (these improve upwards)."""
 
     PREFIX = "early_stopping."
-    monitor: str = option("loss", "'loss' or 'val_loss'", choice("loss", "val_loss"))
+    monitor: str = option("loss", "'loss', 'val_loss', 'accuracy' or 'val_accuracy'",
+                          choice("loss", "val_loss", "accuracy", "val_accuracy"))
     patience: int = option(10, "epochs without improvement before stopping", integer(0))
     min_delta: float = option(0.0, "smallest change that counts as an improvement", real(nonneg=True))
     restore_best_weights: bool = option(False, "return the best epoch's weights when stopping", boolean())

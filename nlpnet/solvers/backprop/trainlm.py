@@ -93,7 +93,8 @@ def run_lm(nlp, opts) -> SolverOutput:
                 break
             mon.remember(f, theta)
             loss = float(F[:n_data] @ F[:n_data])
-            stop = mon.end_epoch(it, f, loss, theta, None, _val(nlp, theta), mu=mu)
+            ev = nlp.evaluate(theta) if nlp.samples.classes else {"accuracy": None}
+            stop = mon.end_epoch(it, f, loss, theta, None, _val(nlp, theta), ev["accuracy"], mu=mu)
             if stop is not None:
                 raw = stop
                 break
@@ -105,7 +106,10 @@ def run_lm(nlp, opts) -> SolverOutput:
 
 
 def _val(nlp, theta):
-    return None if nlp.validation is None else nlp.data_loss(theta, "val")
+    if nlp.validation is None:
+        return None, None
+    ev = nlp.evaluate(theta, "val")
+    return ev["loss"], ev["accuracy"]
 
 
 def check_lm(nlp, opts):
