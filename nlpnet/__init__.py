@@ -9,7 +9,7 @@ from .activations import Activation, get_activation
 from .data import (SantaFe, Split, Standardize, abs_data, as_inputs, as_targets, class_balanced_split, digits,
                    labels, mnist, one_hot, santafe_windows, sin_x2_data, sine_data, train_test_split)
 from .formulations import Formulation, MultipleShooting, SingleShooting
-from .losses import L1, L2, MSE, GroupLasso, Loss, Regularizer, column_sparsity
+from .losses import L1, L2, MSE, CrossEntropy, GroupLasso, Loss, Regularizer, column_sparsity
 from .metrics import accuracy, confusion_matrix, test_err, train_err
 from .network import Dense, Network
 from .nlp import NLP, BlockLayout
@@ -29,7 +29,7 @@ __version__ = "0.1.0"
 __all__ = [
     # networks, data, problems
     "Activation", "get_activation", "Dense", "Network", "Problem", "NLP", "BlockLayout",
-    "Formulation", "SingleShooting", "MultipleShooting", "Loss", "MSE", "Regularizer", "L1", "L2", "GroupLasso",
+    "Formulation", "SingleShooting", "MultipleShooting", "Loss", "MSE", "CrossEntropy", "Regularizer", "L1", "L2", "GroupLasso",
     "column_sparsity", "as_inputs", "as_targets", "train_test_split", "sine_data", "sin_x2_data", "abs_data",
     "SantaFe", "santafe_windows", "mnist", "digits", "Split", "class_balanced_split", "one_hot", "labels",
     "Standardize",

@@ -12,7 +12,7 @@ from nlpnet.solvers import get_solver
 PUBLIC = {
     # networks, data, problems
     "Activation", "get_activation", "Dense", "Network", "Problem", "NLP", "BlockLayout", "Formulation",
-    "SingleShooting", "MultipleShooting", "Loss", "MSE", "Regularizer", "L1", "L2", "GroupLasso", "column_sparsity",
+    "SingleShooting", "MultipleShooting", "Loss", "MSE", "CrossEntropy", "Regularizer", "L1", "L2", "GroupLasso", "column_sparsity",
     "as_inputs", "as_targets", "train_test_split", "sine_data", "sin_x2_data", "abs_data", "SantaFe",
     "santafe_windows", "mnist", "digits", "Split", "class_balanced_split", "one_hot", "labels", "Standardize",
     # metrics, results
