@@ -121,6 +121,8 @@ class AlmOptions(SolverOptions):
                                         "improvement (None: off)", integer(1, allow_none=True))
     restore_best: bool = option(True, "return the best-validation iterate when validation stopping fires",
                                 boolean())
+    batch_size: int | None = option(None, "samples per inner solve of the mini-batch ALM (None: the full batch; "
+                                          "see nlpnet.solvers.alm.minibatch)", integer(1, allow_none=True))
 
     @classmethod
     def preprocess(cls, values, solver=""):
@@ -157,6 +159,9 @@ def _check(nlp, opts: AlmOptions):
     if eq.has_bounds:
         raise ValueError("alm: the problem has variable bounds; the augmented Lagrangian solver handles "
                          "equalities only; use prob.solve('ipopt')")
+    if opts.batch_size is not None and isinstance(opts.inner, IpoptInner):
+        raise ValueError("batch_size: the mini-batch ALM runs the structured inner solvers; use inner='lm' or "
+                         "'gauss_newton', or drop batch_size")
     if not isinstance(opts.inner, IpoptInner):
         if not eq.glob.f_rest.is_zero():
             raise ValueError(f"alm: inner={opts.inner.kind!r} needs a least-squares objective, but add_objective "
@@ -243,6 +248,9 @@ def _solve(nlp, opts: AlmOptions) -> SolverOutput:
     budget = Budget(opts.max_time)
     rule, inner = opts.rule, opts.inner
     st = LiftedStructure(nlp)
+    if opts.batch_size is not None and opts.batch_size < st.N:
+        from .minibatch import solve_minibatch
+        return solve_minibatch(nlp, opts, st, budget)
     n_g = nlp.n_g
     c_obj = float(st.N) if opts.objective_scale == "samples" else float(opts.objective_scale)
     ipopt_sub = _IpoptSubproblem(nlp, inner, c_obj) if isinstance(inner, IpoptInner) else None

@@ -18,6 +18,8 @@ weights cost O(n_θ), not O(n_θ²).
 """
 from __future__ import annotations
 
+import copy
+
 import casadi as ca
 import numpy as np
 import scipy.sparse as sps
@@ -72,6 +74,17 @@ class LiftedStructure:
             self._C_index = (np.asarray(sp.row(), np.int64), np.asarray(sp.colind(), np.int64))
             self._glob = BufferedFunction(ca.Function("alm_global", [th, nlp.p], [R, J.nz[:]]))
             self.p0 = nlp.p0
+
+    def restricted(self, idx) -> "LiftedStructure":
+        """The same structure on the samples ``idx`` only (a mini-batch): their data, their
+        states and rows; θ and the global rows shared. Nothing is rebuilt."""
+        sub = copy.copy(self)
+        sub.X, sub.Y = self.X[idx], self.Y[idx]
+        sub.N = len(idx)
+        sub.n_gl = sub.N * self.n_s
+        sub.n_x = self.n_th + sub.N * self.n_s
+        sub._cache = sub._eig0 = None
+        return sub
 
     def layer_eigenbasis(self, k, Zext):
         """(Q, (ÃQ)²) for the preconditioner of layer k: Q the eigenvectors of ÃᵀÃ. The input
