@@ -102,9 +102,11 @@ def performance_ratios(costs: dict) -> tuple[list[str], np.ndarray]:
     if not costs:
         raise ValueError("costs: need at least one method")
     names = list(costs)
-    C = np.array([np.asarray(costs[n], float).ravel() for n in names], float)
-    if C.ndim != 2 or len({np.asarray(costs[n]).size for n in names}) != 1:
-        raise ValueError("costs: every method needs one cost per problem (arrays of equal length)")
+    arrays = [np.asarray(costs[n], float).ravel() for n in names]
+    if len({a.size for a in arrays}) != 1:
+        raise ValueError("costs: every method needs one cost per problem (arrays of equal length), got lengths "
+                         f"{ {n: a.size for n, a in zip(names, arrays)} }")
+    C = np.array(arrays, float)
     if np.any(C < 0) or np.isnan(C).any():
         raise ValueError("costs: costs must be ≥ 0 (use inf for a failure, not NaN)")
     best = C.min(axis=0)
@@ -115,12 +117,13 @@ def performance_ratios(costs: dict) -> tuple[list[str], np.ndarray]:
     return names, R
 
 
-def performance_profile(costs: dict, tau_max: float | None = None, points: int = 400):
-    """(τ grid, {method: ρ_s(τ)}) on τ ∈ [1, tau_max] (log-spaced; default: the largest
-    finite ratio × 1.05, at least 2)."""
+def performance_profile(costs: dict, tau_max: float | None = None):
+    """(τ, {method: ρ_s(τ)}): the exact step functions, evaluated at τ = 1, at every finite
+    performance ratio up to ``tau_max`` and at ``tau_max`` (default: the largest finite ratio
+    × 1.05, at least 2); draw them as steps that hold each value until the next τ."""
     names, R = performance_ratios(costs)
     finite = R[np.isfinite(R)]
     top = tau_max or max(2.0, float(finite.max()) * 1.05 if finite.size else 2.0)
-    taus = np.logspace(0.0, np.log10(top), points)
+    taus = np.unique(np.concatenate([[1.0, top], finite[finite <= top]]))
     n = max(R.shape[1], 1)
     return taus, {name: (r[None, :] <= taus[:, None]).sum(axis=1) / n for name, r in zip(names, R)}

@@ -22,7 +22,8 @@ are marked *ours*):
 * ``collapse`` — the 10-layer width-2 ReLU net on |x| with Adam, as in the ``collapse``
   experiment (``--collapse-runs``, default 1000; lecture: ≈ 93 % collapse).
 
-``--quick``: 2 seeds, 100 epochs for the first example, 20 collapse runs of ≤ 300 epochs.
+``--quick``: 2 seeds; the first example with 10-unit layers for 100 epochs; 20 collapse runs
+of ≤ 300 epochs.
 Writes ``runs.csv``, ``table.md`` and ``adam_nadam.png``, ``adam_lbfgs.png``, ``schedules.png``.
 """
 from __future__ import annotations
@@ -70,9 +71,9 @@ def piecewise_target(x):
     return np.where(x < 0, 5 + sum(np.sin(k * x) for k in range(1, 5)), np.cos(10 * x))
 
 
-def adam_nadam_problem(seed):
+def adam_nadam_problem(seed, width=100):
     X = np.linspace(-np.pi, np.pi, 201).reshape(-1, 1)
-    sizes = [1, 100, 100, 1]
+    sizes = [1, width, width, 1]
     net = nlpnet.Network(sizes, activation="tanh", init=torch_default_init(sizes, seed))
     return nlpnet.Problem(net, X, piecewise_target(X), formulation="single_shooting")
 
@@ -93,7 +94,7 @@ HYBRID = {"adam": ("adam", {"learning_rate": 1e-3, "max_epochs": 80}),
 
 def solve(task):
     if task["config"] == "adam-vs-nadam":
-        prob = adam_nadam_problem(task["seed"])
+        prob = adam_nadam_problem(task["seed"], task["width"])
         return prob, prob.solve(task["method"], learning_rate=1e-3, max_epochs=task["epochs"])
     prob = hybrid_problem(task["seed"])
     solver, opts = HYBRID[task["method"]]
@@ -140,7 +141,8 @@ def trial(task) -> dict:
 
 def tasks(args) -> list[dict]:
     s0, R = args.seed, args.runs
-    out = [{"config": "adam-vs-nadam", "method": m, "seed": s0 + r, "epochs": args.epochs}
+    out = [{"config": "adam-vs-nadam", "method": m, "seed": s0 + r, "epochs": args.epochs,
+            "width": 10 if args.quick else 100}
            for r in range(R) for m in ("adam", "nadam")]
     out += [{"config": "adam-then-lbfgs", "method": m, "seed": s0 + r} for r in range(R) for m in HYBRID]
     out += [{"config": "schedules", "method": k, "seed": s0 + r} for k in SCHEDULES for r in range(SEEDS_PER_RUN * R)]
@@ -219,7 +221,7 @@ def report(rows, args, out, command) -> str:
              "the protocol choices the slides leave open are listed in `docs/experiments.md`.")
     text = write_report(out, TITLE, command, [notes, markdown_table(
         ["example", "quantity", "ours", "lecture", "note"], _table(rows))])
-    _plots(rows, out)
+    _plots(rows, args, out)
     return text
 
 
@@ -229,14 +231,15 @@ def _median_seed(rows, config, method):
     return int(rs[len(rs) // 2]["seed"]) if rs else None
 
 
-def _plots(rows, out):
+def _plots(rows, args, out):
     seed = _median_seed(rows, "adam-vs-nadam", "adam")
     if seed is not None:
-        epochs = next(r for r in rows if r["config"] == "adam-vs-nadam")["iterations"]
+        width = 10 if args.quick else 100
         fig, (a0, a1) = panel_grid(2, 2, panel=(5.4, 3.8))
         curves = {}
         for m in ("adam", "nadam"):
-            prob, res = solve({"config": "adam-vs-nadam", "method": m, "seed": seed, "epochs": int(epochs)})
+            prob, res = solve({"config": "adam-vs-nadam", "method": m, "seed": seed, "epochs": args.epochs,
+                               "width": width})
             curves[m] = res.history["loss"]
             a0.plot(prob.X, res.network.predict(prob.X), lw=1.5, label=f"{pretty(m)} (MSE {res.train_loss:.3f})")
         a0.plot(prob.X, prob.y, "k.", ms=2, label="data")

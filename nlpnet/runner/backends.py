@@ -201,7 +201,13 @@ class ProcessBackend:
         self._new_pool()
 
     def _death_reason(self) -> str:
-        codes = [p.exitcode for p in getattr(self.pool, "_processes", {}).values() if p.exitcode not in (None, 0)]
+        procs = list((getattr(self.pool, "_processes", None) or {}).values())
+        end = time.monotonic() + 2.0
+        # a broken pool terminates every worker; wait until all are reaped (the pool notices a
+        # death when the worker's pipe closes, a moment before its exit status is available)
+        while any(p.exitcode is None for p in procs) and time.monotonic() < end:
+            time.sleep(0.01)
+        codes = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
         sig = sorted((-c for c in codes if c < 0), key=lambda s: s == signal.SIGTERM)  # the cause, not the clean-up
         how = f"was killed by signal {sig[0]}" if sig else (f"exited with code {codes[0]}" if codes else "died")
         return f"a worker process {how} while the run was in progress"
