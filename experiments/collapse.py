@@ -1,7 +1,7 @@
 """Lecture: collapse of a 10-layer width-2 ReLU net on |x| (Adam vs lifted solvers).
 
     python experiments/collapse.py [--runs R] [--workers W] [--out DIR] [--seed S] [--quick]
-                             [--backend processes|dask] [--scheduler ADDRESS]
+                                   [--backend processes|dask] [--scheduler ADDRESS]
 
 is `nlpnet experiment collapse ...`; the protocol is in nlpnet/experiments/collapse.py.
 """

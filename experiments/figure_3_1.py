@@ -1,7 +1,7 @@
 """Thesis Figures 3.1/4.1: ALM convergence per outer iteration.
 
     python experiments/figure_3_1.py [--runs R] [--workers W] [--out DIR] [--seed S] [--quick]
-                             [--backend processes|dask] [--scheduler ADDRESS]
+                                     [--backend processes|dask] [--scheduler ADDRESS]
 
 is `nlpnet experiment figure_3_1 ...`; the protocol is in nlpnet/experiments/figure_3_1.py.
 """

@@ -1,7 +1,7 @@
 """Thesis Figure 3.2: Jacobian sparsity of the lifted problem in two row orders.
 
     python experiments/figure_3_2.py [--runs R] [--workers W] [--out DIR] [--seed S] [--quick]
-                             [--backend processes|dask] [--scheduler ADDRESS]
+                                     [--backend processes|dask] [--scheduler ADDRESS]
 
 is `nlpnet experiment figure_3_2 ...`; the protocol is in nlpnet/experiments/figure_3_2.py.
 """

@@ -1,7 +1,7 @@
 """Lecture: Adam vs Nadam, Adam then L-BFGS, learning-rate schedules, collapse fraction.
 
     python experiments/lecture.py [--runs R] [--workers W] [--out DIR] [--seed S] [--quick]
-                             [--backend processes|dask] [--scheduler ADDRESS]
+                                  [--backend processes|dask] [--scheduler ADDRESS]
 
 is `nlpnet experiment lecture ...`; the protocol is in nlpnet/experiments/lecture.py.
 """

@@ -1,7 +1,7 @@
 """Every back-propagation optimizer on the Table 4.1 problems, with performance profiles.
 
     python experiments/optimizers.py [--runs R] [--workers W] [--out DIR] [--seed S] [--quick]
-                             [--backend processes|dask] [--scheduler ADDRESS]
+                                     [--backend processes|dask] [--scheduler ADDRESS]
 
 is `nlpnet experiment optimizers ...`; the protocol is in nlpnet/experiments/optimizers.py.
 """

@@ -1,7 +1,7 @@
 """Thesis Tables 4.2/4.3: Santa Fe laser series, 80-48-1 tanh, ALM vs Adam.
 
     python experiments/santafe.py [--runs R] [--workers W] [--out DIR] [--seed S] [--quick]
-                             [--backend processes|dask] [--scheduler ADDRESS]
+                                  [--backend processes|dask] [--scheduler ADDRESS]
 
 is `nlpnet experiment santafe ...`; the protocol is in nlpnet/experiments/santafe.py.
 """

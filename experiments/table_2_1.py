@@ -1,9 +1,9 @@
 """Thesis Table 2.1: tanh 1-3-3-1, multiple shooting (IPOPT) vs gradient descent.
 
     python experiments/table_2_1.py [--runs R] [--workers W] [--out DIR] [--seed S] [--quick]
-                             [--backend processes|dask] [--scheduler ADDRESS]
+                                    [--backend processes|dask] [--scheduler ADDRESS]
 
-is `nlpnet experiment table_2_1 ...`; the protocol is in nlpnet/experiments/table_2_1.py.
+is `nlpnet experiment table_2_1 ...`; the protocol is in nlpnet/experiments/chapter2.py.
 """
 import sys
 from pathlib import Path

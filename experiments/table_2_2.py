@@ -1,9 +1,9 @@
 """Thesis Table 2.2: ReLU 1-8-8-1 by complementarity, multiple shooting vs gradient descent.
 
     python experiments/table_2_2.py [--runs R] [--workers W] [--out DIR] [--seed S] [--quick]
-                             [--backend processes|dask] [--scheduler ADDRESS]
+                                    [--backend processes|dask] [--scheduler ADDRESS]
 
-is `nlpnet experiment table_2_2 ...`; the protocol is in nlpnet/experiments/table_2_2.py.
+is `nlpnet experiment table_2_2 ...`; the protocol is in nlpnet/experiments/chapter2.py.
 """
 import sys
 from pathlib import Path

@@ -1,7 +1,7 @@
 """Thesis Table 4.1: augmented Lagrangian vs Adam on sin(x²), tanh and ReLU nets.
 
     python experiments/table_4_1.py [--runs R] [--workers W] [--out DIR] [--seed S] [--quick]
-                             [--backend processes|dask] [--scheduler ADDRESS]
+                                    [--backend processes|dask] [--scheduler ADDRESS]
 
 is `nlpnet experiment table_4_1 ...`; the protocol is in nlpnet/experiments/table_4_1.py.
 """

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["as_float", "group_rows", "Summary", "summarize", "wilson", "performance_ratios",
-           "performance_profile"]
+           "performance_profile", "diff_runs"]
 
 
 def as_float(v) -> float:
@@ -127,3 +127,21 @@ def performance_profile(costs: dict, tau_max: float | None = None):
     taus = np.unique(np.concatenate([[1.0, top], finite[finite <= top]]))
     n = max(R.shape[1], 1)
     return taus, {name: (r[None, :] <= taus[:, None]).sum(axis=1) / n for name, r in zip(names, R)}
+
+
+def diff_runs(a, b, ignore=("time_s",)) -> list[str]:
+    """Differences between two results files (paths or row lists) up to row order and the
+    ``ignore`` columns: runs present in only one, and every cell that differs. An empty list
+    means the same runs with the same numbers (e.g. one sweep on two backends)."""
+    from .runner import read_rows, run_key
+    ra = {run_key(r): r for r in (read_rows(a) if not isinstance(a, list) else a)}
+    rb = {run_key(r): r for r in (read_rows(b) if not isinstance(b, list) else b)}
+    out = [f"{k}: only in the first" for k in ra.keys() - rb.keys()]
+    out += [f"{k}: only in the second" for k in rb.keys() - ra.keys()]
+    for k in sorted(ra.keys() & rb.keys()):
+        for c in sorted((set(ra[k]) | set(rb[k])) - set(ignore)):
+            x, y = ra[k].get(c, ""), rb[k].get(c, "")
+            same = x == y or (isinstance(x, float) and isinstance(y, float) and math.isnan(x) and math.isnan(y))
+            if not same:
+                out.append(f"{k} {c}: {x!r} != {y!r}")
+    return out

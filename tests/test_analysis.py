@@ -75,3 +75,13 @@ def test_ipopt_homotopy_stages_are_annotated():
     texts = [t.get_text() for t in ax.texts]
     assert texts == ["ε=1e-02", "ε=1e-04", "branch NLP"]
     assert ax.get_xlabel() == "iteration" and ax.xaxis.get_major_locator()._integer
+
+
+def test_diff_runs_ignores_order_and_timing_and_reports_the_rest(tmp_path):
+    from nlpnet.analysis import diff_runs
+    a = [{"config": "c", "method": "m", "seed": s, "status": "success", "train_mse": s / 3, "time_s": 1.0 + s,
+          "violation": float("nan")} for s in range(3)]
+    b = [dict(r, time_s=9.0) for r in reversed(a)]
+    assert diff_runs(a, b) == []
+    b[0]["train_mse"] = 0.5
+    assert diff_runs(a, b[:2]) == ["('c', 'm', '0'): only in the first", "('c', 'm', '2') train_mse: 0.6666666666666666 != 0.5"]

@@ -110,3 +110,14 @@ def test_lecture_schedules_follow_the_lectures_step_rule():
     z = (np.array([-0.793612, -0.070806]) - ends.mean(axis=0)) / ends.std(axis=0)
     assert np.all(np.abs(z) < 2.0), z
     np.testing.assert_array_equal(lecture.noisy_descent("exponential", 7), lecture.noisy_descent("exponential", 7))
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "benchmarks").glob("*.py")), ids=lambda p: p.name)
+def test_every_benchmark_takes_quick_and_documents_its_flags(path):
+    import ast
+    calls = [n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.Call)
+             and getattr(n.func, "attr", None) == "add_argument"]
+    flags = [c.args[0].value for c in calls if c.args and isinstance(c.args[0], ast.Constant)]
+    assert "--quick" in flags, f"{path.name} has no --quick"
+    undocumented = [f for f, c in zip(flags, calls) if not any(k.arg == "help" for k in c.keywords)]
+    assert not undocumented, f"{path.name}: flags without help: {undocumented}"

@@ -2,7 +2,6 @@
 tails repaired, failures and lost workers recorded, Ctrl-C, progress."""
 from __future__ import annotations
 
-import csv
 import io
 import os
 import signal
@@ -216,7 +215,8 @@ def test_no_path_returns_rows_only(tmp_path):
 @pytest.mark.parametrize("kwargs,match", [
     (dict(tasks=[{"config": "a", "seed": 0}]), r"tasks: every task needs keys .*lacks \['method'\]"),
     (dict(tasks=[{"config": "a", "method": "m", "seed": 1.5}]), r"'seed' must be an integer"),
-    (dict(tasks=[{"config": "", "method": "m", "seed": 1}]), r"'config' must be a non-empty string"),
+    (dict(tasks=[{"config": "", "method": "m", "seed": 1}]), r"'config' must be a non-empty one-line string"),
+    (dict(tasks=[{"config": "a", "method": "m\nn", "seed": 1}]), r"'method' must be a non-empty one-line string"),
     (dict(tasks=[{"config": "a", "method": "m", "seed": 1}] * 2), r"tasks 0 and 1 are the same run"),
     (dict(workers=0), r"workers: must be an integer ≥ 1"),
     (dict(workers=1.5), r"workers: must be an integer ≥ 1"),

@@ -18,9 +18,9 @@ __all__ = ["EXPERIMENTS", "get_experiment", "list_experiments", "main", "Experim
 
 # rough times: the default command with --workers 2 on the project's 2-core machine (docs/experiments.md)
 EXPERIMENTS = {e.name: e for e in [
-    Experiment("table_2_1", "nlpnet.experiments.table_2_1",
+    Experiment("table_2_1", "nlpnet.experiments.chapter2:TABLE_2_1",
                "thesis Table 2.1: tanh 1-3-3-1, multiple shooting (IPOPT) vs gradient descent", 20, 2, "1 min"),
-    Experiment("table_2_2", "nlpnet.experiments.table_2_2",
+    Experiment("table_2_2", "nlpnet.experiments.chapter2:TABLE_2_2",
                "thesis Table 2.2: ReLU 1-8-8-1 by complementarity, multiple shooting vs gradient descent", 20, 2,
                "30 s"),
     Experiment("table_4_1", "nlpnet.experiments.table_4_1",

@@ -27,7 +27,8 @@ __all__ = ["Experiment", "experiment_parser", "run_experiment", "positive_int", 
 
 @dataclass(frozen=True)
 class Experiment:
-    """A registry entry: ``module`` holds the protocol; the rest is what ``--list`` shows."""
+    """A registry entry: ``module`` holds the protocol (``"package.module"``, or
+    ``"package.module:NAME"`` for an object in it); the rest is what ``--list`` shows."""
 
     name: str
     module: str
@@ -37,7 +38,9 @@ class Experiment:
     rough_time: str
 
     def load(self):
-        return importlib.import_module(self.module)
+        module, _, attr = self.module.partition(":")
+        mod = importlib.import_module(module)
+        return getattr(mod, attr) if attr else mod
 
 
 def positive_int(text: str) -> int:

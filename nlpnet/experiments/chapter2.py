@@ -1,5 +1,5 @@
-"""Thesis chapter 2 protocol, shared by ``table_2_1`` (tanh 1-3-3-1) and ``table_2_2``
-(ReLU 1-8-8-1 by complementarity).
+"""Thesis chapter 2: Tables 2.1 (tanh 1-3-3-1) and 2.2 (ReLU 1-8-8-1 by complementarity),
+the experiments ``table_2_1`` and ``table_2_2`` (:data:`TABLE_2_1`, :data:`TABLE_2_2`).
 
 Per run r (seed S + r), one generator drives, in this order: the data draw
 x = linspace(0, 1, 20), y = −sin(0.8πx) + N(0, 0.1²); the random 16/4 train/test split
@@ -23,7 +23,7 @@ import nlpnet
 
 from ..analysis import as_float, group_rows, summarize
 from ..plotting import plot_fit, plot_history, save
-from .published import FIT_MSE, beside, fmt, markdown_table, write_report
+from .published import FIT_MSE, THESIS_TABLE_2_1, THESIS_TABLE_2_2, beside, fmt, markdown_table, write_report
 
 METHODS = {"ms_ipopt": ("ipopt", {}), "ms_ipopt_it40": ("ipopt", {"max_iter": 40}),
            "gd": ("gd", {"learning_rate": 0.01, "max_epochs": 2000})}
@@ -120,3 +120,25 @@ def make_report(rows, out, command, title, published) -> str:
     text = write_report(out, title, command, [notes, _table(rows, published)])
     _plots(out, rows, truth=lambda x: -np.sin(0.8 * np.pi * x))
     return text
+
+
+class ChapterTwoTable:
+    """One of the two tables: the experiment interface of :mod:`nlpnet.experiments.base`."""
+
+    COLUMNS = COLUMNS
+    trial = staticmethod(trial)
+
+    def __init__(self, title, config, sizes, activation, published):
+        self.TITLE, self.config, self.sizes, self.activation, self.published = title, config, sizes, activation, published
+
+    def tasks(self, args):
+        return make_tasks(args, self.config, self.sizes, self.activation)
+
+    def report(self, rows, args, out, command):
+        return make_report(rows, out, command, self.TITLE, self.published)
+
+
+TABLE_2_1 = ChapterTwoTable("Table 2.1 — tanh 1-3-3-1, multiple shooting vs gradient descent", "tanh-1-3-3-1",
+                            [1, 3, 3, 1], "tanh", THESIS_TABLE_2_1)
+TABLE_2_2 = ChapterTwoTable("Table 2.2 — ReLU 1-8-8-1 by complementarity, multiple shooting vs gradient descent",
+                            "relu-1-8-8-1", [1, 8, 8, 1], "relu", THESIS_TABLE_2_2)

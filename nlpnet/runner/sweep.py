@@ -111,8 +111,8 @@ def _check_tasks(tasks) -> list[dict]:
         if missing:
             raise ValueError(f"tasks: every task needs keys {KEY_COLUMNS}; task {i} lacks {missing}")
         for k in ("config", "method"):
-            if not isinstance(t[k], str) or not t[k]:
-                raise ValueError(f"tasks: {k!r} must be a non-empty string, task {i} has {t[k]!r}")
+            if not isinstance(t[k], str) or not t[k] or "\n" in t[k] or "\r" in t[k]:
+                raise ValueError(f"tasks: {k!r} must be a non-empty one-line string, task {i} has {t[k]!r}")
         if isinstance(t["seed"], bool) or not isinstance(t["seed"], Integral):
             raise ValueError(f"tasks: 'seed' must be an integer, task {i} has {t['seed']!r}")
         key = run_key(t)
@@ -201,7 +201,7 @@ def _sweep(trial, tasks, todo, store, new, prog, workers, backend, scheduler, re
                             be.resubmit_lost(ref, task) if hasattr(be, "resubmit_lost") else be.submit(ref, task)
                             continue
                         out = {"status": "failed", "message": f"lost {lost[ref]} times: {out.reason}"}
-                    row = {**{k: task[k] for k in KEY_COLUMNS}, **out}
+                    row = {**out, **{k: task[k] for k in KEY_COLUMNS}}  # the task names the run, not the trial
                     new[ref] = store.append(row)
                     prog.update(new[ref])
     except KeyboardInterrupt:
