@@ -19,27 +19,27 @@ __all__ = ["EXPERIMENTS", "get_experiment", "list_experiments", "main", "Experim
 # rough times: the default command with --workers 2 on the project's 2-core machine (docs/experiments.md)
 EXPERIMENTS = {e.name: e for e in [
     Experiment("table_2_1", "nlpnet.experiments.chapter2:TABLE_2_1",
-               "thesis Table 2.1: tanh 1-3-3-1, multiple shooting (IPOPT) vs gradient descent", 20, 2, "1 min"),
+               "thesis Table 2.1: tanh 1-3-3-1, multiple shooting (IPOPT) vs gradient descent", 20, 2, "20 s"),
     Experiment("table_2_2", "nlpnet.experiments.chapter2:TABLE_2_2",
                "thesis Table 2.2: ReLU 1-8-8-1 by complementarity, multiple shooting vs gradient descent", 20, 2,
                "30 s"),
     Experiment("table_4_1", "nlpnet.experiments.table_4_1",
                "thesis Table 4.1: augmented Lagrangian vs Adam on sin(x²), tanh and ReLU nets", 20, 2, "1 min"),
     Experiment("figure_3_1", "nlpnet.experiments.figure_3_1",
-               "thesis Figures 3.1/4.1: ALM convergence per outer iteration", 5, 1, "10 s"),
+               "thesis Figures 3.1/4.1: ALM convergence per outer iteration", 5, 1, "2 s"),
     Experiment("figure_3_2", "nlpnet.experiments.figure_3_2",
-               "thesis Figure 3.2: Jacobian sparsity of the lifted problem in two row orders", 1, 1, "5 s"),
+               "thesis Figure 3.2: Jacobian sparsity of the lifted problem in two row orders", 1, 1, "1 s"),
     Experiment("santafe", "nlpnet.experiments.santafe",
-               "thesis Tables 4.2/4.3: Santa Fe laser series, 80-48-1 tanh, ALM vs Adam", 4, 1, "3 min"),
+               "thesis Tables 4.2/4.3: Santa Fe laser series, 80-48-1 tanh, ALM vs Adam", 4, 1, "5 min"),
     Experiment("optimizers", "nlpnet.experiments.optimizers",
                "every back-propagation optimizer on the Table 4.1 problems, with performance profiles", 20, 2,
-               "10 min"),
+               "8 min"),
     Experiment("collapse", "nlpnet.experiments.collapse",
                "lecture: collapse of a 10-layer width-2 ReLU net on |x| (Adam vs lifted solvers)", 1000, 20,
                "15 min"),
     Experiment("lecture", "nlpnet.experiments.lecture",
                "lecture: Adam vs Nadam, Adam then L-BFGS, learning-rate schedules, collapse fraction", 20, 2,
-               "10 min"),
+               "11 min"),
 ]}
 
 

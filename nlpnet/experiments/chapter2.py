@@ -77,9 +77,9 @@ def _table(rows, published) -> str:
         conv = sum(1 for r in rs if str(r.get("success")) in ("True", "true", "1"))
         test_fit = summarize(fits, "test_mse").mean if fits else float("nan")
         out.append([m, s.runs, f"{conv}/{s.runs} ({th['converged']})", f"{s.converged}/{s.runs}",
-                    beside(s.best, best_th, ".4f"), beside(s.mean, avg_th, ".4f"), fmt(s.mean_converged, ".4f"),
-                    beside(test_fit, th["test"], ".4f"), fmt(summarize(rs, "test_mse").median, ".4f"),
-                    beside(s.median_time, th["time"], ".2f")])
+                    beside(s.best, best_th, ".2g"), beside(s.mean, avg_th, ".2g"), fmt(s.mean_converged, ".2g"),
+                    beside(test_fit, th["test"], ".3g"), fmt(summarize(rs, "test_mse").median, ".2g"),
+                    beside(s.median_time, th["time"], ".3g")])
     return markdown_table(header, out)
 
 

@@ -10,7 +10,7 @@ epochs (``--epochs``, default 3000), EarlyStopping(loss, patience 100). The lift
 ReLU as an equality) run on the first K seeds (``--lifted-runs``, default 50) from the same
 initial weights, with a time limit per run (``--lifted-time``, default 60 s; IPOPT also
 stops after 500 iterations). ``--quick``: 20 Adam runs of ≤ 300 epochs, 1 lifted run per
-solver, 5 s each.
+solver, 2 s each.
 
 Reports the collapsed fraction with a 95 % Wilson score interval per method, and also the
 share of networks that are already constant at initialisation. Writes ``runs.csv``,
@@ -48,7 +48,7 @@ def check_arguments(parser, args):
     if not (math.isfinite(args.lifted_time) and args.lifted_time > 0):
         parser.error(f"argument --lifted-time: must be a positive number of seconds, got {args.lifted_time}")
     if args.quick:
-        args.lifted_runs, args.epochs, args.lifted_time = 1, 300, 5.0
+        args.lifted_runs, args.epochs, args.lifted_time = 1, 300, 2.0
 
 
 def make_problem(seed: int, method: str):
