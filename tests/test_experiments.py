@@ -121,3 +121,17 @@ def test_every_benchmark_takes_quick_and_documents_its_flags(path):
     assert "--quick" in flags, f"{path.name} has no --quick"
     undocumented = [f for f, c in zip(flags, calls) if not any(k.arg == "help" for k in c.keywords)]
     assert not undocumented, f"{path.name}: flags without help: {undocumented}"
+
+
+def test_experiment_parser_defaults_and_flags():
+    from nlpnet.experiments import experiment_parser
+    from nlpnet.runner import experiment_parser as old_home
+    assert old_home is experiment_parser  # still importable from nlpnet.runner
+    p = experiment_parser("table_2_1", "Table 2.1", runs=20)
+    a = p.parse_args([])
+    assert (a.runs, a.workers, a.seed, a.quick, a.backend, a.scheduler) == (20, 1, 0, False, None, None)
+    assert a.out == Path("experiments") / "results" / "table_2_1"
+    a = p.parse_args(["--runs", "3", "--workers", "2", "--out", "x", "--seed", "5", "--quick", "--backend", "dask",
+                      "--scheduler", "tcp://h:1"])
+    assert (a.runs, a.workers, str(a.out), a.seed, a.quick, a.backend, a.scheduler) == (3, 2, "x", 5, True, "dask",
+                                                                                      "tcp://h:1")

@@ -36,7 +36,7 @@ EXPERIMENTS = {e.name: e for e in [
                "8 min"),
     Experiment("collapse", "nlpnet.experiments.collapse",
                "lecture: collapse of a 10-layer width-2 ReLU net on |x| (Adam vs lifted solvers)", 1000, 20,
-               "15 min"),
+               "9 min"),
     Experiment("lecture", "nlpnet.experiments.lecture",
                "lecture: Adam vs Nadam, Adam then L-BFGS, learning-rate schedules, collapse fraction", 20, 2,
                "11 min"),

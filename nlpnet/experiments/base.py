@@ -66,16 +66,17 @@ def nonnegative_int(text: str) -> int:
 def experiment_parser(name: str, description: str, runs: int | None = None, prog: str | None = None,
                       quick_runs: int | None = None) -> argparse.ArgumentParser:
     """The shared command line; ``--out`` defaults to experiments/results/<name>."""
-    p = argparse.ArgumentParser(prog=prog or f"{name}.py", description=description)
+    p = argparse.ArgumentParser(prog=prog or f"{name}.py", description=description,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     quick = f"; --quick: {quick_runs}" if quick_runs else ""
-    p.add_argument("--runs", type=positive_int, default=runs if quick_runs is None else None,
+    p.add_argument("--runs", type=positive_int, default=runs if quick_runs is None else None, metavar="R",
                    help=f"runs (seeds) per configuration (default {runs}{quick})")
-    p.add_argument("--workers", type=positive_int, default=1,
+    p.add_argument("--workers", type=positive_int, default=1, metavar="W",
                    help="runs in parallel: local worker processes, or LocalCluster workers with --backend dask "
                         "(default 1: in this process)")
-    p.add_argument("--out", type=Path, default=Path("experiments") / "results" / name,
+    p.add_argument("--out", type=Path, default=Path("experiments") / "results" / name, metavar="DIR",
                    help=f"output folder, created if missing (default experiments/results/{name})")
-    p.add_argument("--seed", type=nonnegative_int, default=0, help="base seed; run r uses seed S + r (default 0)")
+    p.add_argument("--seed", type=nonnegative_int, default=0, metavar="S", help="base seed; run r uses seed S + r (default 0)")
     p.add_argument("--quick", action="store_true", help="a small smoke version (few runs, small budgets)")
     p.add_argument("--backend", choices=BACKENDS, default=None,
                    help="where runs execute: local processes (default) or Dask (optional extra 'cluster')")
@@ -103,7 +104,7 @@ def run_experiment(exp: Experiment, argv=None, prog: str | None = None) -> list[
     Ctrl-C (every finished run kept)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     mod = exp.load()
-    p = experiment_parser(exp.name, f"{exp.reproduces}. {getattr(mod, 'TITLE', '')}".strip(), exp.runs,
+    p = experiment_parser(exp.name, f"{exp.reproduces}.\n\n{(mod.__doc__ or '').strip()}", exp.runs,
                           prog=prog, quick_runs=exp.quick_runs)
     if hasattr(mod, "add_arguments"):
         mod.add_arguments(p)

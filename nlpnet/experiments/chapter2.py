@@ -130,6 +130,7 @@ class ChapterTwoTable:
 
     def __init__(self, title, config, sizes, activation, published):
         self.TITLE, self.config, self.sizes, self.activation, self.published = title, config, sizes, activation, published
+        self.__doc__ = __doc__  # the protocol, for --help
 
     def tasks(self, args):
         return make_tasks(args, self.config, self.sizes, self.activation)
