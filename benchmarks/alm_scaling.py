@@ -1,7 +1,7 @@
 """Scaling of the ALM's structured Levenberg–Marquardt solver with the number of samples N.
 
     python benchmarks/alm_scaling.py [--sizes 100,300,1000,3000,10000] [--reps 5] [--no-scipy]
-                                     [--trf-probe 5] [--trf-budget 120]
+                                     [--trf-probe 5] [--trf-budget 120] [--quick]
 
 Problem: ReLU 1-16-16-1 (z = max(a, 0) lifted as an equality), x = linspace(0, π, N),
 y = sin(x²) + N(0, 0.1²), Glorot-uniform weights (seed 0). For every N it prints
@@ -44,6 +44,10 @@ from nlpnet.solvers.block_solve import solve_damped  # noqa: E402
 from nlpnet.solvers.levenberg_marquardt import AugmentedResidual  # noqa: E402
 from nlpnet.solvers.structured import BlockStructure  # noqa: E402
 from nlpnet.solvers.threads import blas_threads  # noqa: E402
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """--help shows the module docstring as written and every flag's default."""
 
 
 def problem(n):
@@ -185,13 +189,17 @@ def slope(ns, vals):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sizes", default="100,300,1000,3000,10000")
-    p.add_argument("--reps", type=int, default=5)
-    p.add_argument("--no-scipy", action="store_true")
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    p.add_argument("--sizes", default="100,300,1000,3000,10000", help="comma-separated numbers of samples N")
+    p.add_argument("--reps", type=int, default=5, help="repetitions of each timed LM iteration (median reported)")
+    p.add_argument("--no-scipy", action="store_true", help="skip the scipy trf comparison")
     p.add_argument("--trf-probe", type=int, default=5, help="trf evaluations timed per repetition")
     p.add_argument("--trf-budget", type=float, default=120.0, help="seconds allowed for each full trf-inner ALM run")
+    p.add_argument("--quick", action="store_true", help="smoke run: N = 100,300, 1 repetition, 2 trf evaluations, "
+                   "3 s trf budget")
     args = p.parse_args(argv)
+    if args.quick:
+        args.sizes, args.reps, args.trf_probe, args.trf_budget = "100,300", 1, 2, 3.0
     sizes = [int(s) for s in args.sizes.split(",")]
     scipy_ok = not args.no_scipy
     if scipy_ok:

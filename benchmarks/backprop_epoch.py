@@ -1,6 +1,6 @@
 """Time per full-batch Adam epoch (loss + back-propagated gradient + Adam update + bookkeeping).
 
-    python benchmarks/backprop_epoch.py [--epochs E] [--reps R]
+    python benchmarks/backprop_epoch.py [--epochs E] [--reps R] [--quick]
 
 Each case trains ``E`` epochs from the same initial weights ``R`` times through the public
 ``prob.solve("adam", ...)`` and reports the median and minimum of (wall time of the
@@ -18,6 +18,10 @@ import numpy as np
 import nlpnet
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """--help shows the module docstring as written and every flag's default."""
+
+
 def cases():
     X, y = nlpnet.sin_x2_data(40, seed=0)
     yield "1-8-8-1 tanh, N=40", nlpnet.Network([1, 8, 8, 1], activation="tanh", seed=0), X, y
@@ -32,11 +36,14 @@ def cases():
     yield f"80-48-1 tanh, N=600 ({src})", nlpnet.Network([80, 48, 1], activation="tanh", seed=0), X, y
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=2000)
-    ap.add_argument("--reps", type=int, default=7)
-    a = ap.parse_args()
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    ap.add_argument("--epochs", type=int, default=2000, help="epochs per timed run (1/20 of it for the large case)")
+    ap.add_argument("--reps", type=int, default=7, help="timed runs per case (median and minimum reported)")
+    ap.add_argument("--quick", action="store_true", help="smoke run: 40 epochs, 1 repetition")
+    a = ap.parse_args(argv)
+    if a.quick:
+        a.epochs, a.reps = 40, 1
     print(f"{'case':34s} {'params':>7s} {'compile ms':>10s} {'median ms/epoch':>16s} {'min ms/epoch':>13s}")
     for label, net, X, y in cases():
         prob = nlpnet.Problem(net, X, y, formulation="single_shooting")

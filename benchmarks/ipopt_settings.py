@@ -7,7 +7,7 @@ given IPOPT options) this trains the multiple-shooting 1-8-8-1 tanh net on ``sin
 converged, the median iterations, the mean time per iteration over all solves (set-up
 included) and the median wall time per solve.
 
-    python benchmarks/ipopt_settings.py                      # the variants in docs/solvers.md
+    python benchmarks/ipopt_settings.py [--seeds 12] [--max-iter 1000] [--quick]   # the variants in docs/solvers.md
     python benchmarks/ipopt_settings.py '{"mumps_pivtol": 0}' --activation relu
 """
 from __future__ import annotations
@@ -17,6 +17,11 @@ import json
 import statistics
 
 import nlpnet
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """--help shows the module docstring as written and every flag's default."""
+
 
 DEFAULT_VARIANTS = [
     {},
@@ -47,12 +52,15 @@ def run(variant: dict, seeds: int, activation: str, max_iter: int) -> dict:
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     p.add_argument("variants", nargs="*", help="IPOPT options as JSON objects (default: the documented set)")
-    p.add_argument("--seeds", type=int, default=12)
-    p.add_argument("--activation", default="tanh", choices=["tanh", "relu"])
-    p.add_argument("--max-iter", type=int, default=1000)
+    p.add_argument("--seeds", type=int, default=12, help="initialisations (and data draws) 0..seeds-1")
+    p.add_argument("--activation", default="tanh", choices=["tanh", "relu"], help="hidden activation")
+    p.add_argument("--max-iter", type=int, default=1000, help="IPOPT iteration cap per solve")
+    p.add_argument("--quick", action="store_true", help="smoke run: 1 seed, at most 30 iterations")
     a = p.parse_args(argv)
+    if a.quick:
+        a.seeds, a.max_iter = 1, 30
     try:
         variants = [json.loads(v) for v in a.variants] or DEFAULT_VARIANTS
     except json.JSONDecodeError as exc:

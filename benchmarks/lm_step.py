@@ -9,7 +9,7 @@ the residual rows, the Jacobian blocks in the smoothing and in the exact ReLU ph
 per-sample projectors M_j = μ(B_jB_jᵀ + μI)⁻¹ (batched Cholesky, as used, against NumPy's
 batched ``inv``), the reduced n_θ × n_θ matrix, its dense solve, and the whole step.
 
-    python benchmarks/lm_step.py [--sizes 80] [--reps 200]
+    python benchmarks/lm_step.py [--sizes 80] [--reps 200] [--quick]
 """
 from __future__ import annotations
 
@@ -27,6 +27,11 @@ from nlpnet.solvers import block_solve, sample_rows  # noqa: E402
 from nlpnet.solvers.levenberg_marquardt import AugmentedResidual  # noqa: E402
 from nlpnet.solvers.structured import BlockStructure  # noqa: E402
 from nlpnet.solvers.threads import blas_threads  # noqa: E402
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """--help shows the module docstring as written and every flag's default."""
+
 
 MU = 1e-3
 
@@ -92,10 +97,13 @@ def parts(n: int, reps: int) -> dict:
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sizes", default="80")
-    p.add_argument("--reps", type=int, default=200)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    p.add_argument("--sizes", default="80", help="comma-separated numbers of samples N")
+    p.add_argument("--reps", type=int, default=200, help="calls per timed part (median reported)")
+    p.add_argument("--quick", action="store_true", help="smoke run: 5 calls per part")
     a = p.parse_args(argv)
+    if a.quick:
+        a.reps = 5
     for n in (int(s) for s in a.sizes.split(",")):
         with blas_threads(1):
             res = parts(n, a.reps)

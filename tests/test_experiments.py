@@ -1,47 +1,137 @@
-"""Every experiment script runs in its --quick form and writes the outputs of DESIGN §5:
-runs.csv with the standard columns, table.md beside the published numbers, PNG plots; a
-rerun resumes instead of repeating finished runs."""
+"""Every experiment runs through ``nlpnet experiment NAME --quick`` and writes the outputs of
+DESIGN §5 (runs.csv with the declared columns, table.md beside the published numbers, PNG
+plots); the thin scripts in experiments/ are the same command; bad flags fail before any
+run; a rerun resumes; the lecture's schedule example follows the lecture's step rule."""
 import csv
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from nlpnet.experiments import EXPERIMENTS, lecture
+from nlpnet.experiments import main as experiment_main
+from nlpnet.runner import schema
+
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = ["table_2_1", "table_2_2", "table_4_1", "figure_3_1", "figure_3_2", "santafe", "optimizers", "collapse"]
-COLUMNS = {"config", "seed", "method", "status", "train_mse", "test_mse", "time_s", "iterations"}
+ENV = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}
+CLI = [sys.executable, "-c", "import sys; from nlpnet.cli import main; sys.exit(main())"]
 
 
-def run(name, out):
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    return subprocess.run([sys.executable, str(ROOT / "experiments" / f"{name}.py"), "--quick", "--out", str(out)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+def run(name, out, *extra, script=False):
+    cmd = ([sys.executable, str(ROOT / "experiments" / f"{name}.py")] if script else [*CLI, "experiment", name])
+    return subprocess.run([*cmd, "--quick", "--out", str(out), "--progress", "lines", *extra], cwd=ROOT, env=ENV,
+                          capture_output=True, text=True, timeout=300)
 
 
-@pytest.mark.parametrize("name", SCRIPTS)
+@pytest.mark.parametrize("name", list(EXPERIMENTS))
 def test_quick_experiment_writes_runs_table_and_plots(name, tmp_path):
     if name == "santafe":
         from nlpnet.data import default_data_dir
         if default_data_dir() is None:
             pytest.skip("Santa Fe laser data not found (set NLPNET_DATA or put shared/data beside the repo)")
-    proc = run(name, tmp_path)
+    proc = run(name, tmp_path, script=name == "table_2_1")
     assert proc.returncode == 0, proc.stderr[-2000:]
     with (tmp_path / "runs.csv").open(newline="") as f:
-        rows = list(csv.DictReader(f))
+        reader = csv.DictReader(f)
+        rows = list(reader)
     assert rows, "runs.csv has no runs"
-    assert COLUMNS <= set(rows[0]), f"missing columns {COLUMNS - set(rows[0])}"
-    assert all(r["status"] for r in rows), "every run must end with a status"
-    assert (tmp_path / "table.md").read_text().strip()
+    assert tuple(reader.fieldnames) == schema(EXPERIMENTS[name].load().COLUMNS)  # the declared schema
+    assert all(r["status"] and r["status"] != "failed" for r in rows), [r["message"] for r in rows]
+    table = (tmp_path / "table.md").read_text()
+    assert table.startswith("# ") and "Reproduce: `" in table and "|---|" in table
     assert list(tmp_path.glob("*.png")), "no plot written"
 
 
 def test_rerun_resumes_without_repeating_runs(tmp_path):
-    first = run("table_2_2", tmp_path)
+    first = run("table_4_1", tmp_path)
     assert first.returncode == 0, first.stderr[-2000:]
     n_rows = len((tmp_path / "runs.csv").read_text().splitlines())
-    again = run("table_2_2", tmp_path)
+    again = run("table_4_1", tmp_path, script=True)
     assert again.returncode == 0, again.stderr[-2000:]
-    assert "resuming" in again.stderr
+    assert f"resuming: {n_rows - 1} of {n_rows - 1} runs already in" in again.stderr
     assert len((tmp_path / "runs.csv").read_text().splitlines()) == n_rows
+    assert "Reproduce: `python experiments/table_4_1.py --quick" in (tmp_path / "table.md").read_text()
+
+
+def test_list_names_every_experiment_with_runs_and_time(capsys):
+    assert experiment_main(["--list"]) == 0
+    out = capsys.readouterr().out
+    for e in EXPERIMENTS.values():
+        line = next(x for x in out.splitlines() if x.startswith(e.name + " "))
+        assert str(e.runs) in line and e.rough_time in line and e.reproduces in line
+
+
+@pytest.mark.parametrize("argv,match", [
+    (["tabel_4_1"], "unknown experiment 'tabel_4_1'; did you mean 'table_4_1'?"),
+    (["table_4_1", "--runs", "0"], "argument --runs: must be a positive integer"),
+    (["table_4_1", "--workers", "-1"], "argument --workers: must be a positive integer"),
+    (["table_4_1", "--seed", "x"], "argument --seed: expected an integer"),
+    (["table_4_1", "--backend", "slurm"], "argument --backend: invalid choice"),
+    (["table_4_1", "--backend", "processes", "--scheduler", "tcp://1.2.3.4:1"], "argument --scheduler: a scheduler"),
+    (["optimizers", "--methods", "adam,nope"], "argument --methods: unknown solver"),
+    (["collapse", "--lifted-time", "nan"], "argument --lifted-time: must be a positive number"),
+])
+def test_bad_flags_fail_before_any_run(argv, match, tmp_path, capsys):
+    code = _exit_code(lambda: experiment_main([*argv, "--out", str(tmp_path / "o")]))
+    assert code == 2
+    assert match in capsys.readouterr().err
+    assert not (tmp_path / "o" / "runs.csv").exists()
+
+
+def test_an_output_folder_that_cannot_be_created_fails_before_any_run(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    assert _exit_code(lambda: experiment_main(["table_4_1", "--quick", "--out", str(blocker / "sub")])) == 2
+    assert "argument --out: cannot create" in capsys.readouterr().err
+
+
+def _exit_code(fn) -> int:
+    try:
+        return fn()
+    except SystemExit as exc:
+        return exc.code
+
+
+def test_lecture_schedules_follow_the_lectures_step_rule():
+    # η_t = 0.1·s(t) with the lecture's counter starting at t = 2; without noise the product formula
+    t = np.arange(2500) + 2
+    eta = 0.1 * np.exp(-0.1 * t)
+    end = lecture.noisy_descent("exponential", 0, noise=False)[-1]
+    np.testing.assert_allclose(end, [-5 * np.prod(1 - 2 * eta), -2.5 * np.prod(1 - 4 * eta)], rtol=1e-12)
+    eta = 0.1 * (1 + 0.02 * (np.arange(25) + 2)) ** -0.5
+    end = lecture.noisy_descent("polynomial", 0, noise=False)[-1]
+    np.testing.assert_allclose(end, [-5 * np.prod(1 - 2 * eta), -2.5 * np.prod(1 - 4 * eta)], rtol=1e-12)
+    assert len(lecture.noisy_descent("constant", 0)) == 71
+    # the lecture's one noisy draw lies inside our spread over seeds
+    ends = np.array([lecture.noisy_descent("exponential", s)[-1] for s in range(200)])
+    z = (np.array([-0.793612, -0.070806]) - ends.mean(axis=0)) / ends.std(axis=0)
+    assert np.all(np.abs(z) < 2.0), z
+    np.testing.assert_array_equal(lecture.noisy_descent("exponential", 7), lecture.noisy_descent("exponential", 7))
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "benchmarks").glob("*.py")), ids=lambda p: p.name)
+def test_every_benchmark_takes_quick_and_documents_its_flags(path):
+    import ast
+    calls = [n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.Call)
+             and getattr(n.func, "attr", None) == "add_argument"]
+    flags = [c.args[0].value for c in calls if c.args and isinstance(c.args[0], ast.Constant)]
+    assert "--quick" in flags, f"{path.name} has no --quick"
+    undocumented = [f for f, c in zip(flags, calls) if not any(k.arg == "help" for k in c.keywords)]
+    assert not undocumented, f"{path.name}: flags without help: {undocumented}"
+
+
+def test_experiment_parser_defaults_and_flags():
+    from nlpnet.experiments import experiment_parser
+    from nlpnet.runner import experiment_parser as old_home
+    assert old_home is experiment_parser  # still importable from nlpnet.runner
+    p = experiment_parser("table_2_1", "Table 2.1", runs=20)
+    a = p.parse_args([])
+    assert (a.runs, a.workers, a.seed, a.quick, a.backend, a.scheduler) == (20, 1, 0, False, None, None)
+    assert a.out == Path("experiments") / "results" / "table_2_1"
+    a = p.parse_args(["--runs", "3", "--workers", "2", "--out", "x", "--seed", "5", "--quick", "--backend", "dask",
+                      "--scheduler", "tcp://h:1"])
+    assert (a.runs, a.workers, str(a.out), a.seed, a.quick, a.backend, a.scheduler) == (3, 2, "x", 5, True, "dask",
+                                                                                      "tcp://h:1")
