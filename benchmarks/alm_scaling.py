@@ -39,11 +39,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import nlpnet  # noqa: E402
-from nlpnet.solvers.alm_rules import OuterState, ThesisRule, initial_multipliers  # noqa: E402
-from nlpnet.solvers.block_solve import solve_damped  # noqa: E402
-from nlpnet.solvers.levenberg_marquardt import AugmentedResidual  # noqa: E402
-from nlpnet.solvers.structured import BlockStructure  # noqa: E402
+from nlpnet.solvers.alm.block_solve import solve_damped  # noqa: E402
+from nlpnet.solvers.alm.inner import AugmentedResidual  # noqa: E402
+from nlpnet.solvers.alm.rules import OuterState, ThesisRule, initial_multipliers  # noqa: E402
+from nlpnet.solvers.alm.structure import LiftedStructure  # noqa: E402
 from nlpnet.solvers.threads import blas_threads  # noqa: E402
+
+LINEAR = {"method": "direct", "damping": "identity", "cg_tol": 1e-3, "cg_maxiter": 100, "preconditioner": "auto"}
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -59,15 +61,15 @@ def problem(n):
 def lm_iteration(model, x, mu):
     r = model.residual(x)
     jac = model.jacobian(x)
-    d, _ = solve_damped(jac, r[0], r[1], mu, "direct")
+    d, _ = solve_damped(jac, r.loc, r.glob, mu, **LINEAR)
     model.residual(x + d)
     return d
 
 
 def time_lm(prob, reps):
     nlp = prob.nlp
-    st = BlockStructure(nlp, prob)
-    model = AugmentedResidual(st, 10.0, np.zeros(nlp.n_g), objective_scale=float(st.N))
+    st = LiftedStructure(nlp)
+    model = AugmentedResidual(st, 10.0, np.zeros(nlp.n_g), LINEAR, objective_scale=float(st.N))
     x = nlp.x0
     with blas_threads(1):
         lm_iteration(model, x, 1e-3)                     # warm-up
@@ -100,15 +102,15 @@ class _OutOfTime(Exception):
 def _trf_parts(prob, N):
     """The exact sparse Jacobian's pattern (CSR triplets) in the LM's residual order."""
     nlp = prob.nlp
-    st = BlockStructure(nlp, prob)
-    n_r, n_G = st.n_r, st.n_G
+    st = LiftedStructure(nlp)
+    n_r, n_G, n_th, n_s = st.n_r, st.n_G, st.n_th, st.n_s
+    sidx = n_th + np.arange(N * n_s).reshape(N, n_s)
     rows = np.concatenate([(np.arange(N)[:, None] * n_r + st.a_rows[None, :]).ravel(),
                            (np.arange(N)[:, None, None] * n_r + np.arange(n_r)[None, :, None]
-                            + 0 * np.arange(st.n_s)[None, None, :]).ravel(),
-                           (N * n_r + np.repeat(np.arange(n_G), st.n_th))])
-    cols = np.concatenate([np.tile(st.widx[st.a_cols], N),
-                           np.broadcast_to(st.sidx[:, None, :], (N, n_r, st.n_s)).ravel(),
-                           np.tile(st.widx, n_G)])
+                            + 0 * np.arange(n_s)[None, None, :]).ravel(),
+                           (N * n_r + np.repeat(np.arange(n_G), n_th))])
+    cols = np.concatenate([np.tile(st.a_cols, N), np.broadcast_to(sidx[:, None, :], (N, n_r, n_s)).ravel(),
+                           np.tile(np.arange(n_th), n_G)])
     return st, rows, cols, (N * n_r + n_G, st.n_x)
 
 
@@ -116,18 +118,19 @@ def _trf_subproblem(st, rows, cols, shape, x, b, lam, gtol, N, calls, max_nfev=N
     """One ALM subproblem by trf; ``calls[0]`` counts residual evaluations (kept on errors)."""
     from scipy import sparse
     from scipy.optimize import least_squares
-    model = AugmentedResidual(st, b, lam, objective_scale=float(N))
+    model = AugmentedResidual(st, b, lam, LINEAR, objective_scale=float(N))
 
     def fun(u):
         if deadline is not None and time.perf_counter() > deadline:
             raise _OutOfTime
         calls[0] += 1
         r = model.residual(u)
-        return np.concatenate([r[0].ravel(), r[1]])
+        return np.concatenate([r.loc.ravel(), r.glob])
 
     def jac(u):
         J = model.jacobian(u)
-        return sparse.csr_matrix((np.concatenate([J.A.ravel(), J.B.ravel(), J.C.ravel()]), (rows, cols)), shape=shape)
+        vals = [J.A.ravel(), J.lj.B_dense().ravel(), J.C.toarray().ravel()]
+        return sparse.csr_matrix((np.concatenate(vals), (rows, cols)), shape=shape)
 
     return least_squares(fun, x, jac, method="trf", tr_solver="lsmr", ftol=None, xtol=None, gtol=gtol,
                          max_nfev=max_nfev)
@@ -157,7 +160,12 @@ def alm_with_trf(prob, max_outer=10, tau=1e-2, beta=10.0, budget=None):
     b, eta = rule.initial()
     x, losses, hist, t0, status = nlp.x0.copy(), [], [], time.perf_counter(), "max_outer"
     deadline = None if budget is None else t0 + budget
-    h0 = float(np.linalg.norm(st.rows(x)[:nlp.n_g]))
+    unit = 1.0 / np.sqrt(N)
+
+    def h_of(u):
+        loc, glob = st.rows(u, unit)
+        return np.concatenate([loc[:, :st.n_s].ravel(), glob[st.global_is_g]])
+    h0 = float(np.linalg.norm(h_of(x)))
     calls = [0]
     for k in range(max_outer):
         try:
@@ -169,9 +177,9 @@ def alm_with_trf(prob, max_outer=10, tau=1e-2, beta=10.0, budget=None):
             status = f"scipy error ({type(exc).__name__}: {exc}) in outer iteration {k + 1}"
             break
         x = sol.x
-        h = st.rows(x)[:nlp.n_g]
+        h = h_of(x)
         hist.append(float(np.linalg.norm(h)))
-        loss = prob.mse(prob.network.with_params(x[st.widx]))
+        loss = prob.mse(prob.network.with_params(x[:st.n_th]))
         losses.append(loss)
         lam, b, eta, _, _ = rule.update(OuterState(k=k, beta=b, eta=eta, lam=lam, h=h, h_norm=hist[-1],
                                                    h0_norm=h0, h_history=hist))

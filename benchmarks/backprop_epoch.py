@@ -48,12 +48,12 @@ def main(argv=None):
     for label, net, X, y in cases():
         prob = nlpnet.Problem(net, X, y, formulation="single_shooting")
         t = time.perf_counter()
-        prob.solve("adam", max_epochs=1)
+        prob.solve("adam", max_iter=1)
         t_compile = time.perf_counter() - t
         epochs = a.epochs if net.n_params * X.shape[0] < 1e5 else max(a.epochs // 20, 20)
         per = []
         for _ in range(a.reps):
-            r = prob.solve("adam", learning_rate=1e-3, max_epochs=epochs)
+            r = prob.solve("adam", learning_rate=1e-3, max_iter=epochs)
             per.append(r.history["time"][-1] / r.iterations)
         print(f"{label:34s} {net.n_params:7d} {t_compile * 1e3:10.1f} {statistics.median(per) * 1e3:16.4f} "
               f"{min(per) * 1e3:13.4f}")

@@ -39,7 +39,9 @@ def run(variant: dict, seeds: int, activation: str, max_iter: int) -> dict:
         X, y = nlpnet.sin_x2_data(40, seed=seed)
         net = nlpnet.Network([1, 8, 8, 1], activation=activation, init=init, seed=seed)
         prob = nlpnet.Problem(net, X, y, formulation="multiple_shooting")
-        res = prob.solve("ipopt", max_iter=max_iter, ipopt=dict(variant))
+        opts = dict(variant)
+        own = {k: opts.pop(k) for k in ("linear_solver",) if k in opts}       # set through nlpnet's own option
+        res = prob.solve("ipopt", max_iter=max_iter, ipopt=opts, **own)
         rows.append(res)
     iters = sum(r.iterations for r in rows)
     return {

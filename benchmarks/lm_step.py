@@ -6,8 +6,10 @@ Also the structured set-up of a solve, in a fresh process and once the per-sampl
 of the architecture are cached. Each part of a step is timed on its own (median over ``--reps`` calls, the parts
 interleaved within each repetition, one BLAS thread):
 the residual rows, the Jacobian blocks in the smoothing and in the exact ReLU phase, the
-per-sample projectors M_j = μ(B_jB_jᵀ + μI)⁻¹ (batched Cholesky, as used, against NumPy's
-batched ``inv``), the reduced n_θ × n_θ matrix, its dense solve, and the whole step.
+state elimination in both metrics (identity: M_j = μ(B_jB_jᵀ + μI)⁻¹ from a batched Cholesky,
+as used for these small layers, against NumPy's batched ``inv``; layer: the closed form of
+:mod:`nlpnet.solvers.alm.elimination`), the reduced n_θ × n_θ matrix, its dense solve, and the
+whole step.
 
     python benchmarks/lm_step.py [--sizes 80] [--reps 200] [--quick]
 """
@@ -23,10 +25,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import nlpnet  # noqa: E402
-from nlpnet.solvers import block_solve, sample_rows  # noqa: E402
-from nlpnet.solvers.levenberg_marquardt import AugmentedResidual  # noqa: E402
-from nlpnet.solvers.structured import BlockStructure  # noqa: E402
+from nlpnet.formulations import sample_functions  # noqa: E402
+from nlpnet.solvers.alm import block_solve, elimination  # noqa: E402
+from nlpnet.solvers.alm.inner import AugmentedResidual  # noqa: E402
+from nlpnet.solvers.alm.structure import LiftedStructure  # noqa: E402
 from nlpnet.solvers.threads import blas_threads  # noqa: E402
+
+LINEAR = {"method": "direct", "damping": "identity", "cg_tol": 1e-3, "cg_maxiter": 100, "preconditioner": "auto"}
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -51,11 +56,12 @@ def interleaved(fns: dict, reps: int) -> dict:
 
 
 def setup_ms(prob) -> float:
-    """Structured set-up of one solve: BlockStructure and the first smoothing-phase Jacobian."""
+    """Structured set-up of one solve: the lifted structure and the first smoothing-phase Jacobian."""
     t = time.perf_counter()
-    st = BlockStructure(prob.nlp, prob)
+    st = LiftedStructure(prob.nlp)
     st.set_smoothing(3.0)
-    st.jacobian(prob.nlp.x0)
+    x = prob.nlp.x0
+    st.jacobian(x, 1.0, np.ones(st.n_G))
     return 1e3 * (time.perf_counter() - t)
 
 
@@ -63,22 +69,22 @@ def parts(n: int, reps: int) -> dict:
     X, y = nlpnet.sin_x2_data(n, seed=n)
     net = nlpnet.Network([1, 16, 16, 1], activation="relu", init="glorot_uniform", seed=0)
     prob = nlpnet.Problem(net, X, y, relu="equality")
-    prob.nlp
-    sample_rows._CACHE.clear()
-    first = setup_ms(prob)
+    sample_functions._CACHE.clear()
+    first = setup_ms(nlpnet.Problem(net, X, y, relu="equality"))
     cached = statistics.median(setup_ms(prob) for _ in range(5))
-    st = BlockStructure(prob.nlp, prob)
-    model = AugmentedResidual(st, 10.0, np.zeros(prob.nlp.n_g), objective_scale=float(n))
+    st = LiftedStructure(prob.nlp)
+    model = AugmentedResidual(st, 10.0, np.zeros(prob.nlp.n_g), LINEAR, objective_scale=float(n))
     x = prob.nlp.x0
     r = model.residual(x)
     jac = model.jacobian(x)
     K = jac.gram() + MU * np.eye(st.n_r)
-    M = jac.projector(MU)
+    M = elimination.IdentityDamping(jac, MU).dense()
     S = block_solve._reduced_by_rows(jac, M) + np.eye(st.n_th)
     rhs = np.ones(st.n_th)
 
     def jacobian(kappa):
         st.set_smoothing(kappa)
+        model.residual(x)            # the forward pass the Jacobian reads
         model.jacobian(x)
         st.set_smoothing(None)
 
@@ -86,11 +92,12 @@ def parts(n: int, reps: int) -> dict:
         "jacobian (smoothing phase)": lambda: jacobian(3.0),
         "jacobian (exact ReLU)": lambda: jacobian(None),
         "residual rows": lambda: model.residual(x),
-        "projectors, Cholesky (used)": lambda: jac.projector(MU),
+        "elimination, identity metric (used)": lambda: elimination.IdentityDamping(jac, MU),
+        "elimination, layer metric": lambda: elimination.LayerDamping(jac, MU).dense(),
         "projectors, numpy inv": lambda: MU * np.linalg.inv(K),
         "reduced matrix": lambda: block_solve._reduced_by_rows(jac, M),
         "dense solve": lambda: np.linalg.solve(S, rhs),
-        "whole solve_damped": lambda: block_solve.solve_damped(jac, r[0], r[1], MU, "direct"),
+        "whole solve_damped": lambda: block_solve.solve_damped(jac, r.loc, r.glob, MU, **LINEAR),
     }
     return {"n_theta": st.n_th, "n_r": st.n_r, "set-up, first solve in a process": first,
             "set-up, same architecture and N": cached, **interleaved(fns, reps)}

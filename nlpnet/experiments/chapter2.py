@@ -26,7 +26,7 @@ from ..plotting import plot_fit, plot_history, save
 from .published import FIT_MSE, THESIS_TABLE_2_1, THESIS_TABLE_2_2, beside, fmt, markdown_table, write_report
 
 METHODS = {"ms_ipopt": ("ipopt", {}), "ms_ipopt_it40": ("ipopt", {"max_iter": 40}),
-           "gd": ("gd", {"learning_rate": 0.01, "max_epochs": 2000})}
+           "gd": ("gd", {"learning_rate": 0.01, "max_iter": 2000})}
 COLUMNS = ("success", "train_sse", "violation")
 N_TRAIN = 16
 

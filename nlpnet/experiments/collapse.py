@@ -70,7 +70,7 @@ def spread(net) -> float:
 def solve(task):
     prob, net0 = make_problem(task["seed"], task["method"])
     if task["method"] == "adam":
-        res = prob.solve("adam", learning_rate=1e-3, max_epochs=task["epochs"],
+        res = prob.solve("adam", learning_rate=1e-3, max_iter=task["epochs"],
                          early_stopping={"monitor": "loss", "patience": 100})
     elif task["method"] == "ipopt":
         res = prob.solve("ipopt", max_iter=500, max_time=task["max_time"])

@@ -3,7 +3,7 @@
 Problem: the Table 4.1 tanh 1-8-8-1 net on x = linspace(0, π, 40), y = sin(x²) + N(0, 0.1²)
 (data seed S + 40), Glorot-uniform weights (seed S + r). The thesis ran 10 outer iterations
 without the stagnation stop to show the behaviour; so does this experiment (``tau=None``,
-``max_outer=10``; ``--quick``: 3). Writes ``runs.csv`` (one row per run, with the
+``max_iter=10``; ``--quick``: 3). Writes ``runs.csv`` (one row per run, with the
 per-iteration history as space-separated columns), ``table.md`` (per-iteration medians) and
 ``convergence.png``.
 """
@@ -18,14 +18,14 @@ from .published import fmt, markdown_table, write_report
 
 TITLE = "Figure 3.1 — ALM convergence (tanh 1-8-8-1, N = 40)"
 N = 40
-HISTORY = ("grad_norm", "train_loss", "h_norm", "beta", "jacobian_evals")
+HISTORY = ("grad_norm", "loss", "h_norm", "beta", "jacobian_evals")
 COLUMNS = HISTORY
 
 
 def trial(task) -> dict:
     X, y = nlpnet.sin_x2_data(N, seed=task["data_seed"])
     net = nlpnet.Network([1, 8, 8, 1], activation="tanh", seed=task["seed"])
-    res = nlpnet.Problem(net, X, y).solve("alm", beta=10.0, tau=None, max_outer=3 if task["quick"] else 10)
+    res = nlpnet.Problem(net, X, y).solve("alm", beta=10.0, tau=None, max_iter=3 if task["quick"] else 10)
     row = {"status": res.status.value, "train_mse": res.train_loss, "test_mse": "", "time_s": res.wall_time,
            "iterations": res.iterations, "message": res.message}
     for c in HISTORY:
@@ -49,7 +49,7 @@ def report(rows, args, out, command) -> str:
     for i in range(k):
         med = {c: np.median([h[i] for h in hist[c]]) for c in HISTORY}
         table.append([i + 1, fmt(med["beta"]), fmt(med["grad_norm"]), fmt(med["h_norm"]),
-                      fmt(med["train_loss"], ".4g"), fmt(med["jacobian_evals"], "d")])
+                      fmt(med["loss"], ".4g"), fmt(med["jacobian_evals"], "d")])
     notes = ("Median over runs per outer iteration. The thesis shows ‖∇L_β‖ falling geometrically with the inner "
              "tolerance and the loss reaching its minimum after about 6 outer iterations (it gives no table).")
     text = write_report(out, TITLE, command, [notes, markdown_table(
@@ -59,7 +59,7 @@ def report(rows, args, out, command) -> str:
         seeds = [r["seed"] for r in rows if r.get("grad_norm", "") != ""]
         plot_training_curves({f"seed {s}": (np.arange(1, len(h) + 1), h) for s, h in zip(seeds, hist["grad_norm"])},
                              ax=a1, xlabel="outer iteration", ylabel="‖∇_u L_β‖∞", legend=False)
-        plot_training_curves({f"seed {s}": (np.arange(1, len(h) + 1), h) for s, h in zip(seeds, hist["train_loss"])},
+        plot_training_curves({f"seed {s}": (np.arange(1, len(h) + 1), h) for s, h in zip(seeds, hist["loss"])},
                              ax=a2, xlabel="outer iteration", ylabel="training MSE")
         fig.suptitle("ALM per outer iteration, tanh 1-8-8-1, N = 40")
         save(fig, out / "convergence.png")

@@ -32,14 +32,17 @@ def jacobian_pattern(seed=0):
     y = np.column_stack([np.sin(X[:, 0]), np.cos(X[:, 1])])
     nlp = nlpnet.Problem(nlpnet.Network([2, 3, 3, 2], activation="tanh", seed=seed), X, y).nlp
     lay = nlp.layout
-    J = ca.jacobian(ca.vertcat(nlp.residual, nlp.g), nlp.x)
+    ex = nlp.expanded()                      # 7 samples: the whole graph is small
+    J = ca.jacobian(ca.vertcat(ex.residual, ex.g), ex.x)
     P = np.array(ca.DM(J.sparsity(), 1)).astype(bool)
-    nF = nlp.residual.numel()
-    per_sample = np.concatenate([np.concatenate([nF + lay.constraint_idx[j], lay.residual_idx[j]])
+    nF = ex.residual.numel()
+    d_out = nlp.samples.Y.shape[1]
+    residual_idx = np.arange(lay.n_samples * d_out).reshape(lay.n_samples, d_out)   # F = [(o_j − y_j)/√N]_j
+    per_sample = np.concatenate([np.concatenate([nF + lay.constraint_idx[j], residual_idx[j]])
                                  for j in range(lay.n_samples)])
     m = lay.constraint_idx.shape[1]
     grouped = np.concatenate([nF + lay.constraint_idx[:, :3].ravel(), nF + lay.constraint_idx[:, 3:m].ravel(),
-                              lay.residual_idx.T.ravel()])
+                              residual_idx.T.ravel()])
     return P, {ORDERS[0]: per_sample, ORDERS[1]: grouped}, nlp
 
 

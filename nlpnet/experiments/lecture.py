@@ -87,15 +87,15 @@ def hybrid_problem(seed):
     return nlpnet.Problem(net, X, y, formulation="single_shooting")
 
 
-HYBRID = {"adam": ("adam", {"learning_rate": 1e-3, "max_epochs": 80}),
-          "lbfgs": ("lbfgs", {"max_epochs": 80, "memory": 8}),
-          "adam_lbfgs": ("adam_lbfgs", {"learning_rate": 1e-3, "max_epochs": 30, "lbfgs_epochs": 50, "memory": 8})}
+HYBRID = {"adam": ("adam", {"learning_rate": 1e-3, "max_iter": 80}),
+          "lbfgs": ("lbfgs", {"max_iter": 80, "memory": 8}),
+          "adam_lbfgs": ("adam_lbfgs", {"learning_rate": 1e-3, "max_iter": 30, "lbfgs_iter": 50, "memory": 8})}
 
 
 def solve(task):
     if task["config"] == "adam-vs-nadam":
         prob = adam_nadam_problem(task["seed"], task["width"])
-        return prob, prob.solve(task["method"], learning_rate=1e-3, max_epochs=task["epochs"])
+        return prob, prob.solve(task["method"], learning_rate=1e-3, max_iter=task["epochs"])
     prob = hybrid_problem(task["seed"])
     solver, opts = HYBRID[task["method"]]
     return prob, prob.solve(solver, **opts)

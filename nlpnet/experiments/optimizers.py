@@ -51,9 +51,9 @@ def trial(task) -> dict:
     X, y = nlpnet.sin_x2_data(n, seed=task["data_seed"])
     net = nlpnet.Network(sizes, activation=act, init="glorot_uniform", seed=task["seed"])
     prob = nlpnet.Problem(net, X, y, formulation="single_shooting")
-    opts = {"max_epochs": task["epochs"], "early_stopping": {"monitor": "loss", "patience": 10}}
+    opts = {"max_iter": task["epochs"], "early_stopping": {"monitor": "loss", "patience": 10}}
     if task["method"] == "adam_lbfgs":
-        opts["lbfgs_epochs"] = 500
+        opts["lbfgs_iter"] = 500
     t = time.perf_counter()
     res = prob.solve(task["method"], **opts)
     return {"status": res.status.value, "train_mse": res.train_loss, "test_mse": "",

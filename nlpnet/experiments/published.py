@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ..solvers import optimizers, schedules  # noqa: F401  - the experiments' one import of these
+from ..solvers.backprop import optimizers, schedules  # noqa: F401  - the experiments' one import of these
 
 __all__ = ["optimizers", "schedules", "CONVERGED_MSE", "FIT_MSE", "TABLE_4_1_CONFIGS", "THESIS_TABLE_2_1",
            "THESIS_TABLE_2_2", "THESIS_TABLE_4_1", "PYTORCH_ADAM_TABLE_4_1", "THESIS_SANTA_FE",

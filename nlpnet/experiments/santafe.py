@@ -50,10 +50,10 @@ def trial(task) -> dict:
                          seed=task["seed"])
     if task["method"] == "alm":
         prob = nlpnet.Problem(net, sf.X[tr], sf.y[tr], X_val=sf.X[va], y_val=sf.y[va])
-        res = prob.solve("alm", beta=10.0, tau=1e-2, **({"max_outer": 3} if task["quick"] else {}))
+        res = prob.solve("alm", beta=10.0, tau=1e-2, **({"max_iter": 3} if task["quick"] else {}))
     else:
         prob = nlpnet.Problem(net, sf.X[tr], sf.y[tr], formulation="single_shooting", X_val=sf.X[va], y_val=sf.y[va])
-        res = prob.solve("adam", learning_rate=1e-3, max_epochs=50 if task["quick"] else 10000,
+        res = prob.solve("adam", learning_rate=1e-3, max_iter=50 if task["quick"] else 10000,
                          early_stopping={"monitor": "loss", "patience": 10})
     pred = closed_loop(res.network, sf.train_series)
     row = {"status": res.status.value, "train_mse": res.train_loss,

@@ -34,9 +34,9 @@ def solve(task):
     if task["method"] == "alm":
         prob = nlpnet.Problem(net, X, y, formulation="multiple_shooting",
                               **({"relu": "equality"} if act == "relu" else {}))
-        return prob.solve("alm", beta=10.0, tau=1e-2, **({"max_outer": 3} if task["quick"] else {}))
+        return prob.solve("alm", beta=10.0, tau=1e-2, **({"max_iter": 3} if task["quick"] else {}))
     prob = nlpnet.Problem(net, X, y, formulation="single_shooting")
-    return prob.solve("adam", learning_rate=1e-3, max_epochs=50 if task["quick"] else 4000,
+    return prob.solve("adam", learning_rate=1e-3, max_iter=50 if task["quick"] else 4000,
                       early_stopping={"monitor": "loss", "patience": 10})
 
 
