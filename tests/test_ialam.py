@@ -7,7 +7,7 @@ import pytest
 
 from nlpnet.solvers.ialam import (HISTORY_KEYS, STATUSES, IalamOptions, forward_states, init_weights,
                                   predict, resolve_ialam_options, run_ialam)
-from nlpnet.solvers.ialam.inner import augmented_gram, state_step, weight_step
+from nlpnet.solvers.ialam.inner import FirstLayer, augmented_gram, state_step, weight_step
 from nlpnet.solvers.ialam.model import (augmented_lagrangian, layer_alphas, network_metrics,
                                         state_violations)
 
@@ -123,12 +123,12 @@ def test_both_half_steps_never_increase_the_augmented_lagrangian(alpha, output):
         C = state_violations(X, W, b, V, U, alphas)[2]
         return augmented_lagrangian(Y, W, V, U, C, Xi, rho, alphas, beta, lam_w, lam_v)
 
-    values, steps = [L(W, b, V, U)], [None] * 3
+    values, steps, first = [L(W, b, V, U)], [None] * 3, FirstLayer(X)
     for _ in range(6):
         W, b, _ = weight_step(X, W, b, V, U, Xi, rho, lambda_w=lam_w, bias_lower=-np.inf, max_iter=5,
-                              tol=0.0, steps=steps, gram1=augmented_gram(X), deadline=None)
+                              tol=0.0, steps=steps, first=first, deadline=None)
         values.append(L(W, b, V, U))
-        V, U, _, _ = state_step(X, Y, W, b, V, U, Xi, rho, beta, alphas, lambda_v=lam_v, tau1=0.5)
+        V, U, _, _ = state_step(X, Y, W, b, V, U, Xi, rho, beta, alphas, lambda_v=lam_v, tau1=0.5, first=first)
         values.append(L(W, b, V, U))
         for v, u, a in zip(V, U, alphas):                    # the constraints v ≥ σ(u) hold
             assert np.all(v - (u if a is None else np.maximum(u, a * u)) >= -1e-12)
@@ -172,7 +172,7 @@ def test_same_seed_same_numbers():
     _, _, a = small_run(max_iter=20)
     _, _, b = small_run(max_iter=20)
     assert all(np.array_equal(x, y) for x, y in zip(a.W + a.b, b.W + b.b))
-    drop_time = lambda h: [{k: v for k, v in row.items() if k != "time"} for row in h]
+    drop_time = lambda h: [{k: v for k, v in row.items() if k not in ("time", "cpu_time")} for row in h]
     np.testing.assert_equal(drop_time(a.history), drop_time(b.history))   # (NaN == NaN here)
 
 
@@ -247,3 +247,21 @@ def test_slides_penalty_update_and_per_layer_options_run():
     _, _, out = small_run(rho_update="slides", rho0=(1.0, 3.0), beta=(2.0, 1.0), max_iter=40)
     assert out.status in STATUSES and np.isfinite(out.stats["train_err"])
     assert out.stats["rho"][1] / out.stats["rho"][0] >= 1.0
+
+
+def test_one_layer_model_converges_to_the_group_lasso_solution_with_success():
+    """L = 1, identity output: (PP) is group-lasso least squares; iALAM must reach its KKT point."""
+    from nlpnet.solvers.ialam import prox_gradient_bb
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 5))
+    X[:, 4] *= 0.02                                   # an input weak enough to be pruned
+    Y = X @ rng.standard_normal((5, 2)) + 0.1 * rng.standard_normal((100, 2))
+    lam = 0.01
+    W0, b0 = init_weights([5, 2], seed=0)
+    out = run_ialam(X, Y, 0.0, "identity", W0, b0, {"lambda_w": lam, "max_iter": 200})
+    assert out.status == "success" and out.iterations < 60, out.message
+    # reference: min (1/N)‖Y − XWᵀ − b‖² + λΣ‖w_j‖ ⇔ ½‖Y − [X 1]Θᵀ‖² + (Nλ/2)Σ‖w_j‖
+    G, C = augmented_gram(X), np.column_stack([Y.T @ X, Y.sum(0)])
+    ref = prox_gradient_bb(G, C, np.zeros((2, 6)), 100 * lam / 2, max_iter=5000, tol=1e-13).theta
+    assert np.all(ref[:, 4] == 0.0) and np.all(out.W[0][:, 4] == 0.0)
+    assert np.allclose(out.W[0], ref[:, :-1], atol=1e-5) and np.allclose(out.b[0], ref[:, -1], atol=1e-5)

@@ -27,7 +27,22 @@ import numpy as np
 from .pair_step import identity_pair_argmin, leaky_pair_argmin
 from .weight_step import prox_gradient_bb
 
-__all__ = ["augmented_gram", "weight_step", "state_step", "spectral_norm_sq"]
+__all__ = ["augmented_gram", "weight_step", "state_step", "spectral_norm_sq", "FirstLayer"]
+
+
+class FirstLayer:
+    """What never changes in layer 1: the input columns that are not zero in every sample,
+    X restricted to them and its augmented Gram matrix. Columns of W₁ on blank inputs are
+    exactly zero after the first (w, b) step (see ``weight_step``), and contribute nothing to
+    X W₁ᵀ before it, so every layer-1 product can skip them."""
+
+    def __init__(self, X):
+        self.cols = np.flatnonzero(np.any(X != 0.0, axis=0))
+        self.X = np.ascontiguousarray(X[:, self.cols])
+        self.G = augmented_gram(self.X)
+
+    def preactivation(self, W1, b1):
+        return self.X @ W1[:, self.cols].T + b1
 
 
 def augmented_gram(Vp: np.ndarray) -> np.ndarray:
@@ -48,22 +63,29 @@ def spectral_norm_sq(W: np.ndarray) -> float:
     return float(np.linalg.eigvalsh(M)[-1]) * (1.0 + 1e-12)
 
 
-def weight_step(X, W, b, V, U, Xi, rho, *, lambda_w, bias_lower, max_iter, tol, steps, gram1, deadline):
-    """Proximal-gradient/BB update of every layer's (W_ℓ, b_ℓ); returns new lists and stats."""
+def weight_step(X, W, b, V, U, Xi, rho, *, lambda_w, bias_lower, max_iter, tol, steps, first, deadline):
+    """Proximal-gradient/BB update of every layer's (W_ℓ, b_ℓ); returns new lists and stats.
+    ``first`` is the :class:`FirstLayer` of X."""
     n = X.shape[0]
     W_new, b_new, info = [], [], {"wb_steps": 0, "wb_rejections": 0, "wb_residual": 0.0, "timed_out": False}
     for l, (Wl, bl) in enumerate(zip(W, b)):
-        Vp = X if l == 0 else V[l - 1]
-        G = gram1 if l == 0 else augmented_gram(Vp)
+        cols = first.cols if l == 0 else slice(None)
+        Vp = first.X if l == 0 else V[l - 1]
+        G = first.G if l == 0 else augmented_gram(Vp)
         T = U[l] + Xi[l] / rho[l]
-        C = np.empty((Wl.shape[0], Wl.shape[1] + 1))
+        C = np.empty((Wl.shape[0], Vp.shape[1] + 1))
         C[:, :-1] = T.T @ Vp
         C[:, -1] = T.sum(axis=0)
-        theta = np.column_stack([Wl, bl])
+        theta = np.column_stack([Wl[:, cols], bl])
         res = prox_gradient_bb(G, C, theta, n * lambda_w / rho[l], bias_lower=bias_lower, max_iter=max_iter,
                                tol=tol, step=steps[l], deadline=deadline)
         steps[l] = res.step
-        W_new.append(np.ascontiguousarray(res.theta[:, :-1]))
+        if l == 0:                                # blank-input columns: exactly zero (their minimiser)
+            W1 = np.zeros_like(Wl)
+            W1[:, cols] = res.theta[:, :-1]
+            W_new.append(W1)
+        else:
+            W_new.append(np.ascontiguousarray(res.theta[:, :-1]))
         b_new.append(res.theta[:, -1].copy())
         info["wb_steps"] += res.iterations
         info["wb_rejections"] += res.rejections
@@ -73,11 +95,11 @@ def weight_step(X, W, b, V, U, Xi, rho, *, lambda_w, bias_lower, max_iter, tol, 
     return W_new, b_new, info
 
 
-def state_step(X, Y, W, b, V, U, Xi, rho, beta, alphas, *, lambda_v, tau1):
-    """The closed-form (v, u) update of all layers; returns (V, U, stationarity surrogate)."""
+def state_step(X, Y, W, b, V, U, Xi, rho, beta, alphas, *, lambda_v, tau1, first):
+    """The closed-form (v, u) update of all layers; returns (V, U, inner residual, X W₁ᵀ + b₁)."""
     n_layers = len(W)
     prev = [X] + V[:-1]
-    Z1 = X @ W[0].T + b[0]
+    Z1 = first.preactivation(W[0], b[0])
     R = [None] * n_layers
     tau = [None] * n_layers
     for l in range(1, n_layers):

@@ -55,32 +55,43 @@ def pair_objective(x, y, a, b, p, q, beta, alpha, identity=False):
 def leaky_pair_argmin(a, b, p, q, beta, alpha, *, return_branch=False):
     """Global minimiser (x, y) of (pair) for leaky ReLU slope ``0 <= alpha < 1``.
 
-    ``a, b`` (> 0), ``p, q`` and ``beta`` (≥ 0) are arrays or scalars that broadcast together;
-    ``alpha`` is a scalar. With ``return_branch=True`` also returns, per entry, the index into
-    :data:`CANDIDATES` of the winning candidate (ties go to the earlier candidate).
+    ``a, b`` (> 0), ``p, q`` and ``beta`` (≥ 0) are arrays or scalars that broadcast together
+    (in iALAM a, b and β are one number per layer, p and q arrays); ``alpha`` is a scalar.
+    With ``return_branch=True`` also returns, per entry, the index into :data:`CANDIDATES` of
+    the winning candidate (ties go to the earlier candidate).
     """
-    a, b, p, q, beta = np.broadcast_arrays(*(np.asarray(t, dtype=float) for t in (a, b, p, q, beta)))
+    a, b, beta = (np.asarray(t, dtype=float) for t in (a, b, beta))
+    p, q = np.broadcast_arrays(np.asarray(p, dtype=float), np.asarray(q, dtype=float))
+    shape = np.broadcast_shapes(a.shape, b.shape, beta.shape, p.shape)
     x_free = p - beta / a                        # x-part minimiser, the same in both pieces
+    bb = beta * beta
+    # Each candidate's objective in closed form (on B's edge and on the diagonal the two
+    # penalty terms cancel); the winner is kept by strict comparisons in CANDIDATES order.
+    yA = q + beta / b                            # A-interior, feasible iff yA ≥ 0 and x ≥ yA
+    fA = 0.5 * bb / a + 0.5 * bb / b + beta * (x_free - yA)
+    best_f = np.where((yA >= 0.0) & (x_free >= yA), fA, np.inf)
+    best_x = np.broadcast_to(x_free, shape).copy()
+    best_y = np.broadcast_to(yA, shape).copy()
+    branch = np.zeros(shape, dtype=np.int8)
 
-    # piece A: y ≥ 0, σ(y) = y
-    yA = q + beta / b
-    A_ok = (yA >= 0.0) & (x_free >= yA)
-    x_axis = np.maximum(x_free, 0.0)
-    t_diag = np.maximum((a * p + b * q) / (a + b), 0.0)
-    # piece B: y ≤ 0, σ(y) = αy
-    yB = q + alpha * beta / b
-    B_ok = (yB <= 0.0) & (x_free >= alpha * yB)
-    t_edge = np.minimum((a * alpha * p + b * q) / (a * alpha * alpha + b), 0.0)
+    def offer(f, x, y, k):
+        nonlocal best_f
+        better = f < best_f
+        best_f = np.where(better, f, best_f)
+        np.copyto(best_x, x, where=better)
+        np.copyto(best_y, y, where=better)
+        branch[better] = k
 
-    xs = np.stack([x_free, x_axis, t_diag, x_free, alpha * t_edge])
-    ys = np.stack([yA, np.zeros_like(p), t_diag, yB, t_edge])
-    f = pair_objective(xs, ys, a, b, p, q, beta, alpha)
-    f[0] = np.where(A_ok, f[0], np.inf)          # interior points count only when feasible
-    f[3] = np.where(B_ok, f[3], np.inf)
-    k = np.argmin(f, axis=0)
-    x = np.take_along_axis(xs, k[None], axis=0)[0]
-    y = np.take_along_axis(ys, k[None], axis=0)[0]
-    return (x, y, k) if return_branch else (x, y)
+    x_axis = np.maximum(x_free, 0.0)             # axis: y = 0, x ≥ 0
+    offer(0.5 * a * (x_axis - p) ** 2 + 0.5 * b * q * q + beta * x_axis, x_axis, 0.0, 1)
+    t = np.maximum((a * p + b * q) / (a + b), 0.0)   # A-diagonal: x = y = t ≥ 0
+    offer(0.5 * a * (t - p) ** 2 + 0.5 * b * (t - q) ** 2, t, t, 2)
+    yB = q + alpha * beta / b                    # B-interior, feasible iff yB ≤ 0 and x ≥ αyB
+    fB = 0.5 * bb / a + 0.5 * alpha * alpha * bb / b + beta * (x_free - alpha * yB)
+    offer(np.where((yB <= 0.0) & (x_free >= alpha * yB), fB, np.inf), x_free, yB, 3)
+    t = np.minimum((a * alpha * p + b * q) / (a * alpha * alpha + b), 0.0)   # B-edge: x = αt, t ≤ 0
+    offer(0.5 * a * (alpha * t - p) ** 2 + 0.5 * b * (t - q) ** 2, alpha * t, t, 4)
+    return (best_x, best_y, branch) if return_branch else (best_x, best_y)
 
 
 def identity_pair_argmin(a, b, p, q, beta):

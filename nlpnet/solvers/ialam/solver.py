@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .inner import augmented_gram, state_step, weight_step
+from .inner import FirstLayer, state_step, weight_step
 from .kkt import kkt_residual
 from .model import (augmented_lagrangian, forward, layer_alphas, network_metrics, objective_terms,
                     state_violations)
@@ -35,7 +35,7 @@ from .validation import validate_inputs
 __all__ = ["IalamOutput", "run_ialam", "HISTORY_KEYS", "STATUSES"]
 
 STATUSES = ("success", "acceptable", "max_iter", "max_time", "stalled", "numerical_error")
-HISTORY_KEYS = ("iteration", "time", "sweeps", "wb_steps", "complete", "aug_lagrangian", "objective",
+HISTORY_KEYS = ("iteration", "time", "cpu_time", "sweeps", "wb_steps", "complete", "aug_lagrangian", "objective",
                 "train_err", "test_err", "feas_activation", "feas_linear", "feas_vi", "violation",
                 "stationarity", "kkt_weights", "kkt_biases", "kkt_states", "inner_residual",
                 "col_sparsity", "inputs_pruned", "hidden_pruned", "train_acc", "test_acc", "rho", "beta",
@@ -91,14 +91,14 @@ def _solve(X, Y, hidden_alpha, output, W, b, opts, X_test, Y_test, deadline) -> 
     alphas = layer_alphas(n_layers, hidden_alpha, output)
     bias_lower = -opts.bias_bound if hidden_alpha == 0 else -np.inf
 
-    t0 = time.monotonic()
+    t0, cpu0 = time.monotonic(), time.process_time()
     end = t0 + opts.max_time if deadline is None else min(t0 + opts.max_time, float(deadline))
     n = X.shape[0]
     rho = list(rho0)
     U, V = forward(X, W, b, alphas)
     fwd = (U, V)                                  # forward pass of the current weights
     Xi = [np.zeros_like(Ul) for Ul in U]
-    gram1 = augmented_gram(X)                     # the first layer's Gram matrix never changes
+    first = FirstLayer(X)                         # layer 1's data and Gram matrix never change
     steps = [None] * n_layers
     inner_tol = opts.inner_tol
     viol_hist, history = [], []
@@ -121,10 +121,10 @@ def _solve(X, Y, hidden_alpha, output, W, b, opts, X_test, Y_test, deadline) -> 
             snapshot = ([w.copy() for w in W], [v.copy() for v in b], [v.copy() for v in V],
                         [u.copy() for u in U], [x.copy() for x in Xi])
             W, b, info = weight_step(X, W, b, V, U, Xi, rho, lambda_w=opts.lambda_w, bias_lower=bias_lower,
-                                     max_iter=opts.wb_max_iter, tol=opts.wb_tol, steps=steps, gram1=gram1,
+                                     max_iter=opts.wb_max_iter, tol=opts.wb_tol, steps=steps, first=first,
                                      deadline=end)
             V, U, move_j, Z1 = state_step(X, Y, W, b, V, U, Xi, rho, beta, alphas, lambda_v=opts.lambda_v,
-                                       tau1=opts.tau1)
+                                          tau1=opts.tau1, first=first)
             C = state_violations(X, W, b, V, U, alphas, Z1=Z1)[2]
             al = augmented_lagrangian(Y, W, V, U, C, Xi, rho, alphas, beta, opts.lambda_w, opts.lambda_v)
             if not (math.isfinite(al) and _finite(W + b + V + U)):
@@ -164,7 +164,8 @@ def _solve(X, Y, hidden_alpha, output, W, b, opts, X_test, Y_test, deadline) -> 
         xi_norm = math.sqrt(sum(float(np.vdot(Xl, Xl)) for Xl in Xi))
         stat, kkt = kkt_residual(X, Y, W, b, fwd[0], fwd[1], Xi, beta, alphas, opts.lambda_w, opts.lambda_v,
                                  bias_lower)
-        row = {"iteration": k, "time": time.monotonic() - t0, "sweeps": n_sweeps_k, "wb_steps": wb_k,
+        row = {"iteration": k, "time": time.monotonic() - t0, "cpu_time": time.process_time() - cpu0,
+               "sweeps": n_sweeps_k, "wb_steps": wb_k,
                "complete": not timed_out, "aug_lagrangian": al,
                "objective": obj,
                "feas_activation": act, "feas_linear": lin, "feas_vi": act + lin, "violation": viol / math.sqrt(n),
@@ -207,7 +208,7 @@ def _solve(X, Y, hidden_alpha, output, W, b, opts, X_test, Y_test, deadline) -> 
 
     final = network_metrics(X, Y, W, b, alphas, opts.sparsity_tol, X_test, Y_test)
     act, lin, _ = state_violations(X, W, b, V, U, alphas)
-    stats = {"time": time.monotonic() - t0, "wb_steps": wb_steps, "wb_rejections": wb_rejections,
+    stats = {"time": time.monotonic() - t0, "cpu_time": time.process_time() - cpu0, "wb_steps": wb_steps, "wb_rejections": wb_rejections,
              "rho_raises": rho_raises, "beta_raises": beta_raises, "rho": list(rho), "beta": list(beta),
              "gamma": gamma, "feas_activation": act, "feas_linear": lin, "feas_vi": act + lin, **final}
     return IalamOutput(W=W, b=b, V=V, U=U, history=history, status=status, message=message,
