@@ -244,7 +244,8 @@ def test_one_hot_targets_give_accuracies():
 
 
 def test_slides_penalty_update_and_per_layer_options_run():
-    _, _, out = small_run(rho_update="slides", rho0=(1.0, 3.0), beta=(2.0, 1.0), max_iter=40)
+    _, _, out = small_run(rho_update="slides", rho0=(1.0, 3.0), beta=(2.0, 1.0), multiplier_step=(1.0, 0.5),
+                          max_iter=40)
     assert out.status in STATUSES and np.isfinite(out.stats["train_err"])
     assert out.stats["rho"][1] / out.stats["rho"][0] >= 1.0
 

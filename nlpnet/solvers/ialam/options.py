@@ -53,8 +53,8 @@ class IalamOptions:
     ``None`` = 2L. [authors]"""
     rho_stop_factor: float = 1e3
     """Stop when ρ > rho_stop_factor·ρ⁽⁰⁾ (> 1). [slides]"""
-    multiplier_step: float = 1.0
-    """s in ξ ← ξ + s·ρ·c (> 0). [authors]"""
+    multiplier_step: PerLayer = 1.0
+    """s_ℓ in ξ_ℓ ← ξ_ℓ + s_ℓ·ρ_ℓ·c_ℓ, one number or one per layer (> 0). [authors]"""
     beta_factor: float = 1.2
     """β ← beta_factor·β when the activation violation exceeds beta_ratio × the linear one (≥ 1). [authors]"""
     beta_ratio: float = 10.0
@@ -104,7 +104,7 @@ class IalamOptions:
     def __post_init__(self):
         for name in ("lambda_w", "lambda_v"):
             _number(name, getattr(self, name), minimum=0.0)
-        for name in ("bias_bound", "eta3", "multiplier_step", "beta_ratio", "tau1", "inner_tol",
+        for name in ("bias_bound", "eta3", "beta_ratio", "tau1", "inner_tol",
                      "wb_tol", "max_time", "tol_feas", "tol_stat", "acceptable_feas", "sparsity_tol"):
             _number(name, getattr(self, name), minimum=0.0, strict=True)
         for name in ("beta_factor", "inner_tol_factor"):
@@ -114,7 +114,7 @@ class IalamOptions:
         _number("eta1", self.eta1, minimum=0.0, strict=True)
         if self.eta1 >= 1.0:
             raise ValueError(f"options.eta1: must be in (0, 1), got {self.eta1!r}")
-        for name in ("beta", "rho0"):
+        for name in ("beta", "rho0", "multiplier_step"):
             _per_layer(name, getattr(self, name))
         if self.rho_update not in RHO_UPDATES:
             raise ValueError(f"options.rho_update: must be one of {RHO_UPDATES}, got {self.rho_update!r}"
@@ -130,7 +130,7 @@ class IalamOptions:
             raise TypeError(f"options.restart_states: expected True or False, got {self.restart_states!r}")
 
     def per_layer(self, name: str, n_layers: int) -> list:
-        """``beta`` or ``rho0`` as a list of n_layers floats (a tuple must have that length)."""
+        """``beta``, ``rho0`` or ``multiplier_step`` as n_layers floats (a tuple must have that length)."""
         value = getattr(self, name)
         if isinstance(value, tuple):
             if len(value) != n_layers:

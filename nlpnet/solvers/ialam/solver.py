@@ -2,7 +2,8 @@
 
 Outer loop (the slides' IALM framework, the ``liu`` rule), k = 1, 2, ...:
 
-1. solve the inner problem min L_ρ(w, b, v, u; ξ) over v ≥ u, v ≥ αu inexactly by sweeps of
+1. (``restart_states``) start the states from a forward pass of the current weights; solve the
+   inner problem min L_ρ(w, b, v, u; ξ) over v ≥ u, v ≥ αu inexactly by sweeps of
    ``inner`` (at least ``min_sweeps``, at most ``max_sweeps``, stopping once a sweep lowers L_ρ
    by less than the current inner tolerance);
 2. ξ ← ξ + s·ρ·c with the linear residual c = u − Ψ(v)w − Ab of the new point;
@@ -10,7 +11,8 @@ Outer loop (the slides' IALM framework, the ``liu`` rule), k = 1, 2, ...:
    ρ ← η₂ρ, or "slides" ρ ← max(η₂ρ, ‖ξ‖^{1+η₃}) (the increasing form, in the slides' units);
    with every raise the inner tolerance is divided by ``inner_tol_factor`` (authors);
 4. β ← beta_factor·β when (1/N)Σ‖v − σ(u)‖² > beta_ratio·(1/N)Σ‖c‖² (authors, k > 1);
-5. stop: "success" when ‖c‖_F/√N ≤ tol_feas and the inner fixed-point residual ≤ tol_stat;
+5. stop: "success" when ‖c‖_F/√N ≤ tol_feas and the KKT residual of (PP) at the forward-pass
+   point (``kkt``) is ≤ tol_stat;
    at ρ > rho_stop_factor·ρ⁽⁰⁾ (the slides' rule) "acceptable" when ‖c‖_F/√N ≤
    acceptable_feas, else "stalled"; "max_iter", "max_time" on the budgets; a non-finite value
    ends the run at once with "numerical_error" and the last finite iterate.
@@ -87,6 +89,7 @@ def _solve(X, Y, hidden_alpha, output, W, b, opts, X_test, Y_test, deadline) -> 
     n_layers = len(W)
     beta = opts.per_layer("beta", n_layers)
     rho0 = opts.per_layer("rho0", n_layers)
+    mult_step = opts.per_layer("multiplier_step", n_layers)
     gamma = opts.gamma if opts.gamma is not None else 2 * n_layers
     alphas = layer_alphas(n_layers, hidden_alpha, output)
     bias_lower = -opts.bias_bound if hidden_alpha == 0 else -np.inf
@@ -156,20 +159,20 @@ def _solve(X, Y, hidden_alpha, output, W, b, opts, X_test, Y_test, deadline) -> 
         viol = math.sqrt(sum(float(np.vdot(Cl, Cl)) for Cl in C))
         al = augmented_lagrangian(Y, W, V, U, C, Xi, rho, alphas, beta, opts.lambda_w, opts.lambda_v)
         obj = sum(objective_terms(Y, W, V, U, alphas, beta, opts.lambda_w, opts.lambda_v))
-        Xi_new = [Xl + opts.multiplier_step * rl * Cl for Xl, rl, Cl in zip(Xi, rho, C)]
+        Xi_new = [Xl + sl * rl * Cl for Xl, sl, rl, Cl in zip(Xi, mult_step, rho, C)]
         if not _finite(Xi_new):
-            status, message = "numerical_error", f"non-finite multipliers in outer iteration {k}; last finite iterate kept"
+            status = "numerical_error"
+            message = f"non-finite multipliers in outer iteration {k}; last finite iterate kept"
             break
         Xi = Xi_new
         xi_norm = math.sqrt(sum(float(np.vdot(Xl, Xl)) for Xl in Xi))
         stat, kkt = kkt_residual(X, Y, W, b, fwd[0], fwd[1], Xi, beta, alphas, opts.lambda_w, opts.lambda_v,
                                  bias_lower)
         row = {"iteration": k, "time": time.monotonic() - t0, "cpu_time": time.process_time() - cpu0,
-               "sweeps": n_sweeps_k, "wb_steps": wb_k,
-               "complete": not timed_out, "aug_lagrangian": al,
-               "objective": obj,
-               "feas_activation": act, "feas_linear": lin, "feas_vi": act + lin, "violation": viol / math.sqrt(n),
-               "stationarity": stat, **kkt, "inner_residual": move, "rho": max(rho), "beta": max(beta), "xi_norm": xi_norm}
+               "sweeps": n_sweeps_k, "wb_steps": wb_k, "complete": not timed_out, "aug_lagrangian": al,
+               "objective": obj, "feas_activation": act, "feas_linear": lin, "feas_vi": act + lin,
+               "violation": viol / math.sqrt(n), "stationarity": stat, **kkt, "inner_residual": move,
+               "rho": max(rho), "beta": max(beta), "xi_norm": xi_norm}
         row.update(network_metrics(X, Y, W, b, alphas, opts.sparsity_tol, X_test, Y_test, out=fwd[1][-1]))
         history.append({key: row[key] for key in HISTORY_KEYS})
         if opts.verbose:
@@ -208,8 +211,8 @@ def _solve(X, Y, hidden_alpha, output, W, b, opts, X_test, Y_test, deadline) -> 
 
     final = network_metrics(X, Y, W, b, alphas, opts.sparsity_tol, X_test, Y_test)
     act, lin, _ = state_violations(X, W, b, V, U, alphas)
-    stats = {"time": time.monotonic() - t0, "cpu_time": time.process_time() - cpu0, "wb_steps": wb_steps, "wb_rejections": wb_rejections,
-             "rho_raises": rho_raises, "beta_raises": beta_raises, "rho": list(rho), "beta": list(beta),
+    stats = {"time": time.monotonic() - t0, "cpu_time": time.process_time() - cpu0, "wb_steps": wb_steps,
+             "wb_rejections": wb_rejections, "rho_raises": rho_raises, "beta_raises": beta_raises, "rho": list(rho), "beta": list(beta),
              "gamma": gamma, "feas_activation": act, "feas_linear": lin, "feas_vi": act + lin, **final}
     return IalamOutput(W=W, b=b, V=V, U=U, history=history, status=status, message=message,
                        iterations=len(history), inner_iterations=sweeps, stats=stats)
