@@ -104,16 +104,22 @@ def row_summary(outs, targets):
 
 
 def parse_sets(items):
-    fields = {f: getattr(IalamOptions(), f) for f in IalamOptions.__dataclass_fields__}
+    """``--set key=value`` pairs as IalamOptions fields, converted to the field's type."""
+    defaults = IalamOptions()
     out = {}
     for item in items:
-        key, value = item.split("=", 1)
-        if key not in fields:
+        key, _, value = item.partition("=")
+        if key not in IalamOptions.__dataclass_fields__:
             raise SystemExit(f"--set: unknown IalamOptions field {key!r}")
-        default = fields[key]
-        out[key] = (value.lower() in ("1", "true", "yes")) if isinstance(default, bool) else \
-            value if isinstance(default, str) else type(default if default is not None else 0)(float(value)) \
-            if not isinstance(default, tuple) else float(value)
+        default = getattr(defaults, key)
+        if isinstance(default, bool):
+            out[key] = value.lower() in ("1", "true", "yes")
+        elif isinstance(default, str):
+            out[key] = value
+        elif isinstance(default, int) or key == "gamma":
+            out[key] = int(value)
+        else:
+            out[key] = float(value)
     return out
 
 

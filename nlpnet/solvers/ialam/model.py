@@ -133,8 +133,8 @@ def init_weights(sizes, seed=None, scheme="authors", n_samples=None):
     """Initial (W, b), b = 0, ``sizes`` = [d0, ..., dL]. Schemes: ``"authors"`` W = 0.01·randn
     (their released code), ``"slides"`` W = randn/N (needs ``n_samples``), ``"he"``
     W = randn·√(2/d_{ℓ−1}) (ours, for nets with two or more hidden layers: with the small
-    scales the deeper activations are so small that the group lasso makes W_L = 0 a local
-    minimiser of (PP), and every unit is pruned at once)."""
+    scales the deeper activations are so small that the group lasso outweighs them; on MNIST
+    784-100-50-10 at λ_w = 1/N the first outer iteration prunes 98 % of the hidden units)."""
     if scheme not in INIT_SCHEMES:
         raise ValueError(f"scheme: must be one of {INIT_SCHEMES}, got {scheme!r}")
     if scheme == "slides" and not (isinstance(n_samples, int) and n_samples > 0):
