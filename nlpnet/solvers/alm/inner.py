@@ -268,23 +268,24 @@ def gauss_newton(model, x, *, gtol: float, max_iter: int = 100, ftol: float = 1e
 
 # --------------------------------------------------------------------------- solver objects
 _DIRECT_FLOPS = 2e8   # 'auto' forms the reduced matrix only below this N·n_θ² (0.2 s per step here)
-def _linear_fields():
-    return dict(
-        linear_solver=option("auto", "reduced weight system: 'direct' (formed), 'cg' (matrix-free), 'auto' "
-                                     "(direct up to direct_max_weights weights and N·n_θ² ≤ 2e8)",
-                             choice("auto", "direct", "cg")),
-        direct_max_weights=option(1500, "largest weight count solved directly by 'auto'", integer(1)),
-        state_damping=option("auto", "state metric of the damping: 'identity' (textbook LM), 'layer' (the layer "
-                                     "rows' metric, closed form for wide layers), 'auto' (identity up to 64 rows "
-                                     "per sample)", choice("auto", "identity", "layer")),
-        cg_tol=option(1e-3, "relative residual of CG (loose: the gain ratio checks every step)", real(positive=True)),
-        cg_maxiter=option(100, "CG iterations per step", integer(1)),
-        preconditioner=option("auto", "CG preconditioner: neuron blocks, their diagonal, or 'auto'",
-                              choice(*PRECONDITIONERS)),
-    )
+@dataclass(frozen=True, kw_only=True)
+class _LinearSolve(Options):
+    """The block-solve settings the structured inner solvers share (:mod:`.block_solve`)."""
 
+    PREFIX = "inner."
+    linear_solver: str = option("auto", "reduced weight system: 'direct' (formed), 'cg' (matrix-free), 'auto' "
+                                        "(direct up to direct_max_weights weights and N·n_θ² ≤ 2e8)",
+                                choice("auto", "direct", "cg"))
+    direct_max_weights: int = option(1500, "largest weight count solved directly by 'auto'", integer(1))
+    state_damping: str = option("auto", "state metric of the damping: 'identity' (textbook LM), 'layer' (the layer "
+                                        "rows' metric, closed form for wide layers), 'auto' (identity up to 64 rows "
+                                        "per sample)", choice("auto", "identity", "layer"))
+    cg_tol: float = option(1e-3, "relative residual of CG (loose: the gain ratio checks every step)",
+                           real(positive=True))
+    cg_maxiter: int = option(100, "CG iterations per step", integer(1))
+    preconditioner: str = option("auto", "CG preconditioner: neuron blocks (exact or eigenbasis), their diagonal, "
+                                         "or 'auto'", choice(*PRECONDITIONERS))
 
-class _LinearMixin:
     def linear(self, st) -> dict:
         """The block-solve settings for this structure, 'auto' choices resolved."""
         method = self.linear_solver
@@ -299,20 +300,13 @@ class _LinearMixin:
 
 
 @dataclass(frozen=True, kw_only=True)
-class LevenbergMarquardt(_LinearMixin, Options):
+class LevenbergMarquardt(_LinearSolve):
     """Levenberg–Marquardt with per-sample state elimination (see the module docstring)."""
 
-    PREFIX = "inner."
     max_iter: int = option(8, "linear solves (accepted and rejected steps) per subproblem", integer(1))
     tau: float = option(1e-4, "initial damping μ₀ = tau·max diag(JᵀJ) (later subproblems reuse the last μ)",
                         real(positive=True))
     ftol: float = option(1e-10, "stop on a relative decrease of ½‖r‖² below ftol", real(positive=True))
-    linear_solver: str = _linear_fields()["linear_solver"]
-    direct_max_weights: int = _linear_fields()["direct_max_weights"]
-    state_damping: str = _linear_fields()["state_damping"]
-    cg_tol: float = _linear_fields()["cg_tol"]
-    cg_maxiter: int = _linear_fields()["cg_maxiter"]
-    preconditioner: str = _linear_fields()["preconditioner"]
     kind = "lm"
 
     def solve(self, model, x, gtol, deadline=None, mu0=None) -> InnerResult:
@@ -321,18 +315,11 @@ class LevenbergMarquardt(_LinearMixin, Options):
 
 
 @dataclass(frozen=True, kw_only=True)
-class GaussNewton(_LinearMixin, Options):
+class GaussNewton(_LinearSolve):
     """Gauss–Newton with an Armijo line search (see the module docstring)."""
 
-    PREFIX = "inner."
     max_iter: int = option(8, "iterations per subproblem", integer(1))
     ftol: float = option(1e-10, "stop on a relative decrease of ½‖r‖² below ftol", real(positive=True))
-    linear_solver: str = _linear_fields()["linear_solver"]
-    direct_max_weights: int = _linear_fields()["direct_max_weights"]
-    state_damping: str = _linear_fields()["state_damping"]
-    cg_tol: float = _linear_fields()["cg_tol"]
-    cg_maxiter: int = _linear_fields()["cg_maxiter"]
-    preconditioner: str = _linear_fields()["preconditioner"]
     kind = "gauss_newton"
 
     def solve(self, model, x, gtol, deadline=None, mu0=None) -> InnerResult:

@@ -30,6 +30,7 @@ import numpy as np
 from ...result import History, SolverOutput
 from ..common import Budget, IterationLog
 from .inner import AugmentedResidual
+from .outer import record_iteration, stop_reason
 from .rules import OuterState, initial_multipliers
 
 __all__ = ["solve_minibatch"]
@@ -88,64 +89,23 @@ def solve_minibatch(nlp, opts, st, budget: Budget) -> SolverOutput:
             st.set_smoothing(None)
             loc, glob = st.rows(u, unit)
             h = _h(st, loc, glob)
-            h_norm, h_inf = float(np.linalg.norm(h)), float(np.max(np.abs(h), initial=0.0))
-            h_hist.append(h_norm)
+            h_hist.append(float(np.linalg.norm(h)))
             lam[st.n_gl:] = np.clip(lam[st.n_gl:] + beta * h[st.n_gl:], -opts.lambda_max, opts.lambda_max)
             # the whole Lagrangian's gradient at the end of the pass, for the KKT test
             full = AugmentedResidual(st, beta, lam, inner.linear(st), c_full)
             r = full.residual(u)
-            g = full.grad(full.jacobian(u), r)
-            grad_inf = beta * float(np.max(np.abs(g), initial=0.0))
-            theta = u[:n_th]
-            ev = nlp.evaluate(theta)
-            ev_val = None if nlp.validation is None else nlp.evaluate(theta, "val")
-            loss = ev["loss"]
-            losses.append(loss)
+            grad_inf = beta * float(np.max(np.abs(full.grad(full.jacobian(u), r)), initial=0.0))
             _, beta_new, eta_new, rule_stop, extra = rule.update(
                 OuterState(k=k, beta=beta, eta=eta, lam=lam, h=h_model, h_norm=float(np.linalg.norm(h_model)),
                            h0_norm=h0_norm, h_history=h_hist))
-            rho = glob[~st.global_is_g]
-            row = {"iteration": k + 1, "time": budget.elapsed(), "objective": loss + float(rho @ rho),
-                   "loss": loss, "violation": h_inf}
-            if ev_val is not None:
-                row["val_loss"] = ev_val["loss"]
-            if ev["accuracy"] is not None:
-                row["accuracy"] = ev["accuracy"]
-                if ev_val is not None:
-                    row["val_accuracy"] = ev_val["accuracy"]
-            row.update(beta=beta, eta=eta, h_norm=h_norm, grad_norm=grad_inf, inner_iterations=n_inner,
-                       cg_iterations=n_cg, kappa=np.inf if kappa is None else kappa, batch_size=B, **extra)
-            history.append(**row)
-            log(row)
-            val = None if ev_val is None else ev_val["loss"]
-            if val is not None and val < best["val"]:
-                best.update(val=val, x=u.copy(), k=k)
+            row = record_iteration(nlp, st, budget, k, u, glob, h, grad_inf, beta, eta, history, log, best, {
+                "inner_iterations": n_inner, "cg_iterations": n_cg, "kappa": np.inf if kappa is None else kappa,
+                "batch_size": B, **extra})
+            losses.append(row["loss"])
             beta, eta = min(beta_new, opts.beta_max), eta_new
-            feasible = h_inf <= opts.acceptable_feas_tol
-            if not (np.isfinite(loss) and np.all(np.isfinite(u))):
-                raw, u = "non_finite", prev_u
-                break
-            if grad_inf <= opts.grad_tol and h_inf <= opts.feas_tol:
-                raw = "kkt"
-                break
-            if opts.tau is not None and k >= opts.stagnation_start and (1 + opts.tau) * loss > losses[-2]:
-                if loss > losses[-2]:
-                    u = prev_u
-                raw = "stagnation" if feasible else "stagnation_infeasible"
-                break
-            if opts.patience is not None and val is not None and k - best["k"] >= opts.patience:
-                if opts.restore_best:
-                    u = best["x"]
-                raw = "validation"
-                break
-            if rule_stop:
-                raw = "rule_stop" if feasible else "rule_stop_infeasible"
-                break
-            if budget.exhausted():
-                raw = "max_time"
-                break
-            if opts.max_inner_total is not None and inner_total >= opts.max_inner_total:
-                raw = "max_inner_total"
+            stop, u = stop_reason(opts, k, row, losses, best, rule_stop, budget, inner_total, u, prev_u)
+            if stop is not None:
+                raw = stop
                 break
     except KeyboardInterrupt:
         raw = "user_stop"

@@ -226,6 +226,52 @@ class _IpoptSubproblem:
                            cost=float(sol["f"]), mu=0.0, reason=st.get("return_status", ""))
 
 
+# --------------------------------------------------------------------------- one outer iteration's end
+def record_iteration(nlp, st, budget, k, u, glob, h, grad_inf, beta, eta, history, log, best, extra) -> dict:
+    """The history row of outer iteration k (the shared columns, then the ALM's), logged; the
+    best-validation iterate kept in ``best``. Returns the row."""
+    theta = u[:st.n_th]
+    ev = nlp.evaluate(theta)
+    ev_val = None if nlp.validation is None else nlp.evaluate(theta, "val")
+    rho = glob[~st.global_is_g]
+    row = {"iteration": k + 1, "time": budget.elapsed(), "objective": ev["loss"] + float(rho @ rho),
+           "loss": ev["loss"], "violation": float(np.max(np.abs(h), initial=0.0))}
+    if ev_val is not None:
+        row["val_loss"] = ev_val["loss"]
+        if ev_val["loss"] < best["val"]:
+            best.update(val=ev_val["loss"], x=u.copy(), k=k)
+    if ev["accuracy"] is not None:
+        row["accuracy"] = ev["accuracy"]
+        if ev_val is not None:
+            row["val_accuracy"] = ev_val["accuracy"]
+    row.update(beta=beta, eta=eta, h_norm=float(np.linalg.norm(h)), grad_norm=grad_inf, **extra)
+    history.append(**row)
+    log(row)
+    return row
+
+
+def stop_reason(opts, k, row, losses, best, rule_stop, budget, inner_total, u, prev_u):
+    """The raw status when a stopping test fires after outer iteration k (see the module
+    docstring), else None, and the iterate to keep."""
+    loss, h_inf, val = row["loss"], row["violation"], row.get("val_loss")
+    feasible = h_inf <= opts.acceptable_feas_tol
+    if not (np.isfinite(loss) and np.all(np.isfinite(u))):
+        return "non_finite", prev_u
+    if row["grad_norm"] <= opts.grad_tol and h_inf <= opts.feas_tol:
+        return "kkt", u
+    if opts.tau is not None and k >= opts.stagnation_start and (1 + opts.tau) * loss > losses[-2]:
+        return ("stagnation" if feasible else "stagnation_infeasible"), (prev_u if loss > losses[-2] else u)
+    if opts.patience is not None and val is not None and k - best["k"] >= opts.patience:
+        return "validation", (best["x"] if opts.restore_best else u)
+    if rule_stop:
+        return ("rule_stop" if feasible else "rule_stop_infeasible"), u
+    if budget.exhausted():
+        return "max_time", u
+    if opts.max_inner_total is not None and inner_total >= opts.max_inner_total:
+        return "max_inner_total", u
+    return None, u
+
+
 # --------------------------------------------------------------------------- main loop
 def solve_alm(nlp, opts: AlmOptions) -> SolverOutput:
     eq = nlp.equality_equivalent()
@@ -293,63 +339,22 @@ def _solve(nlp, opts: AlmOptions) -> SolverOutput:
             st.set_smoothing(None)
             loc, glob = st.rows(u, unit)
             h = _violation(st, loc, glob)
-            h_norm, h_inf = float(np.linalg.norm(h)), float(np.max(np.abs(h), initial=0.0))
-            h_hist.append(h_norm)
-            theta = u[:st.n_th]
-            ev = nlp.evaluate(theta)
-            loss = ev["loss"]
-            rho = glob[~st.global_is_g]
-            ev_val = None if nlp.validation is None else nlp.evaluate(theta, "val")
-            val = None if ev_val is None else ev_val["loss"]
+            h_hist.append(float(np.linalg.norm(h)))
             grad_inf = beta * res.grad_norm
-            losses.append(loss)
             lam_new, beta_new, eta_new, rule_stop, extra = rule.update(
                 OuterState(k=k, beta=beta, eta=eta, lam=lam, h=h_model, h_norm=float(np.linalg.norm(h_model)),
                            h0_norm=h0_norm, h_history=h_hist))
-            row = {"iteration": k + 1, "time": budget.elapsed(), "objective": loss + float(rho @ rho),
-                   "loss": loss, "violation": h_inf}
-            if val is not None:
-                row["val_loss"] = val
-            if ev["accuracy"] is not None:
-                row["accuracy"] = ev["accuracy"]
-                if ev_val is not None:
-                    row["val_accuracy"] = ev_val["accuracy"]
-            row.update(beta=beta, eta=eta, h_norm=h_norm, grad_norm=grad_inf, inner_iterations=res.iterations,
-                       kappa=np.inf if kappa is None else kappa, jacobian_evals=res.jacobian_evals,
-                       cg_iterations=res.extra.get("cg_iterations", 0),
-                       inner_reason=res.reason, **extra)
-            history.append(**row)
-            log(row)
-            if val is not None and val < best["val"]:
-                best.update(val=val, x=u.copy(), k=k)
+            row = record_iteration(nlp, st, budget, k, u, glob, h, grad_inf, beta, eta, history, log, best, {"inner_iterations": res.iterations,
+                                          "kappa": np.inf if kappa is None else kappa,
+                                          "jacobian_evals": res.jacobian_evals,
+                                          "cg_iterations": res.extra.get("cg_iterations", 0),
+                                          "inner_reason": res.reason, **extra})
+            losses.append(row["loss"])
             lam = np.clip(lam_new, -opts.lambda_max, opts.lambda_max)
             beta, eta = min(beta_new, opts.beta_max), eta_new
-
-            feasible = h_inf <= opts.acceptable_feas_tol
-            if not (np.isfinite(loss) and np.all(np.isfinite(u))):
-                raw, u = "non_finite", prev_u
-                break
-            if grad_inf <= opts.grad_tol and h_inf <= opts.feas_tol:
-                raw = "kkt"
-                break
-            if opts.tau is not None and k >= opts.stagnation_start and (1 + opts.tau) * loss > losses[-2]:
-                if loss > losses[-2]:
-                    u = prev_u
-                raw = "stagnation" if feasible else "stagnation_infeasible"
-                break
-            if opts.patience is not None and val is not None and k - best["k"] >= opts.patience:
-                if opts.restore_best:
-                    u = best["x"]
-                raw = "validation"
-                break
-            if rule_stop:
-                raw = "rule_stop" if feasible else "rule_stop_infeasible"
-                break
-            if budget.exhausted():
-                raw = "max_time"
-                break
-            if opts.max_inner_total is not None and inner_total >= opts.max_inner_total:
-                raw = "max_inner_total"
+            stop, u = stop_reason(opts, k, row, losses, best, rule_stop, budget, inner_total, u, prev_u)
+            if stop is not None:
+                raw = stop
                 break
     except KeyboardInterrupt:
         raw = "user_stop"
