@@ -26,7 +26,7 @@ __all__ = ["IpoptFunctions", "constraint_jacobian_sparsity"]
 def _scatter(n_row, n_col, rows, cols, src):
     """Sparsity of the triplets (rows, cols) and, for each nonzero in compressed-column order,
     the index into the source vector ``src`` of its value."""
-    order = np.lexsort((rows, cols))
+    order = np.argsort(cols * np.int64(n_row) + rows, kind="stable")   # compressed-column order
     r, c = rows[order], cols[order]
     colind = np.zeros(n_col + 1, dtype=np.int64)
     np.add.at(colind, c + 1, 1)
