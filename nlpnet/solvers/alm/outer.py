@@ -49,6 +49,7 @@ import numpy as np
 
 from ...options import SolverOptions, boolean, choice, integer, option, real
 from ...result import History, SolverOutput, Status
+from ...validation import as_dict
 from ..common import Budget, IterationLog
 from .inner import AugmentedResidual, InnerResult, IpoptInner, LevenbergMarquardt, as_inner
 from .rules import OuterState, as_rule, initial_multipliers
@@ -125,9 +126,7 @@ class AlmOptions(SolverOptions):
     @classmethod
     def preprocess(cls, values, solver=""):
         values = super().preprocess(values, solver)
-        rule_params = dict(values.pop("rule_options", None) or {})
-        if not isinstance(rule_params, dict):
-            raise TypeError(f"rule_options: expected a dict of the rule's parameters, got {rule_params!r}")
+        rule_params = as_dict("rule_options", values.pop("rule_options", None))
         beta = values.pop("beta", None)
         rule = values.get("rule", "thesis")
         if beta is not None or rule_params:
