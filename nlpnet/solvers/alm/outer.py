@@ -44,14 +44,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import casadi as ca
 import numpy as np
 
 from ...options import SolverOptions, boolean, choice, integer, option, real
 from ...result import History, SolverOutput, Status
 from ...validation import as_dict
 from ..common import Budget, IterationLog
-from .inner import AugmentedResidual, InnerResult, IpoptInner, LevenbergMarquardt, as_inner
+from .inner import AugmentedResidual, IpoptInner, LevenbergMarquardt, as_inner
+from .ipopt_subproblem import ipopt_inner as _ipopt_inner
 from .rules import OuterState, as_rule, initial_multipliers
 from .structure import LiftedStructure
 
@@ -94,7 +94,7 @@ class AlmOptions(SolverOptions):
     """
 
     ALIASES = {"max_outer": "max_iter"}
-    max_iter: int = option(10, "outer iterations (the thesis: 10)", integer(1))
+    max_iter: int = option(10, "outer iterations (the thesis: 10; 0: return the start point)", integer(0))
     rule: object = option("thesis", "outer rule: 'thesis', 'classic', 'liu', a rule object or a dict",
                           lambda n, v: as_rule(n, v))
     inner: object = option("lm", "inner solver: 'lm', 'gauss_newton', 'ipopt', an object or a dict",
@@ -191,36 +191,6 @@ class _Sizes:
         self.n_th, self.n_r = n_th, n_r
 
 
-# --------------------------------------------------------------------------- inner ipopt
-class _IpoptSubproblem:
-    """min_u L_β(u, λ) on the expanded NLP with (λ, β) as parameters: built once."""
-
-    def __init__(self, nlp, inner: IpoptInner, c_obj: float):
-        ex = nlp.expanded()
-        lam, beta = ca.SX.sym("lam", nlp.n_g), ca.SX.sym("beta")
-        h, F = ex.g, ex.residual
-        L = 0.5 * c_obj * (ca.dot(F, F) + ex.f_rest) + ca.dot(lam, h) + 0.5 * beta * ca.dot(h, h)
-        self.base = {"tol": inner.tol, "max_iter": inner.max_iter, "print_level": 0, "sb": "yes",
-                     "mumps_pivot_order": 5, **inner.ipopt}
-        self.problem = {"x": ex.x, "f": L, "p": ca.vertcat(lam, beta, ex.p)}
-        self.grad = ca.Function("gradL", [ex.x, lam, beta, ex.p], [ca.gradient(L, ex.x)])
-        self.p0 = nlp.p0
-
-    def solve(self, x, lam, beta, budget: Budget) -> InnerResult:
-        ip = dict(self.base)
-        if np.isfinite(budget.left()):
-            ip["max_wall_time"] = max(float(budget.left()), 1e-3)
-        solver = ca.nlpsol("alm_inner", "ipopt", self.problem, {"ipopt": ip, "print_time": False})
-        sol = solver(x0=x, p=np.concatenate([lam, [beta], self.p0]))
-        st = solver.stats()
-        x = np.asarray(sol["x"]).ravel()
-        g = np.asarray(self.grad(x, lam, beta, self.p0)).ravel()
-        n = int(st.get("iter_count", 0))
-        return InnerResult(x=x, iterations=n, accepted=n, jacobian_evals=n + 1,
-                           grad_norm=float(np.max(np.abs(g))) / beta if g.size else 0.0,
-                           cost=float(sol["f"]), mu=0.0, reason=st.get("return_status", ""))
-
-
 # --------------------------------------------------------------------------- main loop
 def solve_alm(nlp, opts: AlmOptions) -> SolverOutput:
     eq = nlp.equality_equivalent()
@@ -242,10 +212,13 @@ def _violation(st, loc, glob):
 def _solve(nlp, opts: AlmOptions) -> SolverOutput:
     budget = Budget(opts.max_time)
     rule, inner = opts.rule, opts.inner
+    c_obj = float(nlp.N) if opts.objective_scale == "samples" else float(opts.objective_scale)
+    ipopt_sub, stop = _ipopt_inner(nlp, opts, c_obj, budget)
+    if stop is not None:       # max_iter=0, or an IPOPT set-up that cannot fit in max_time
+        return SolverOutput(x=nlp.x0.copy(), raw_status=stop[0], iterations=0, detail=stop[1], p=nlp.p0,
+                            stats={"setup_time": budget.elapsed()}, feasibility_tol=opts.acceptable_feas_tol)
     st = LiftedStructure(nlp)
     n_g = nlp.n_g
-    c_obj = float(st.N) if opts.objective_scale == "samples" else float(opts.objective_scale)
-    ipopt_sub = _IpoptSubproblem(nlp, inner, c_obj) if isinstance(inner, IpoptInner) else None
     linear = None if ipopt_sub is not None else inner.linear(st)
     unit = 1.0 / np.sqrt(st.N)
 
@@ -331,7 +304,7 @@ def _solve(nlp, opts: AlmOptions) -> SolverOutput:
             if rule_stop:
                 raw = "rule_stop" if feasible else "rule_stop_infeasible"
                 break
-            if budget.exhausted():
+            if budget.exhausted() or res.reason == "max_time":   # the inner solver stopped for the budget
                 raw = "max_time"
                 break
             if opts.max_inner_total is not None and inner_total >= opts.max_inner_total:
