@@ -55,6 +55,7 @@ STATUSES = {
     "Unrecoverable_Exception": Status.FAILED,
     "NonIpopt_Exception_Thrown": Status.FAILED,
     "Validation_Stop": Status.STALLED,          # nlpnet's own: validation loss stopped improving (patience)
+    "Branch_NLP_Stalled": Status.ACCEPTABLE,    # nlpnet's own: feasible, objective flat for 50 iterations
 }
 MESSAGES = {
     "Solve_Succeeded": "converged after {iterations} iterations",
@@ -66,6 +67,9 @@ MESSAGES = {
     "User_Requested_Stop": "interrupted by the user after {iterations} iterations",
     "Validation_Stop": "validation loss did not improve for `patience` iterations; stopped after {iterations} "
                        "iterations",
+    "Branch_NLP_Stalled": "converged to a feasible point whose objective stopped changing (relative 1e-9 over 50 "
+                          "iterations) after {iterations} iterations; IPOPT's own tolerance was not met (a "
+                          "degenerate branch NLP)",
 }
 
 # MUMPS ICNTL(7) orderings by name
@@ -246,7 +250,8 @@ def solve_ipopt(nlp, opts: IpoptOptions) -> SolverOutput:
             p = nlp.p0 if stage is None else np.array([stage])
             lbx, ubx, lbg, ubg = nlp.lbx, nlp.ubx, nlp.lbg, nlp.ubg
         watch = _EXPLOIT_ITERATIONS if opts.polish and stage not in (None, "branch") and rec.network_points else None
-        rec.start_stage(k, 0.0 if stage == "branch" else (float(p[0]) if len(p) else None), iters, watch)
+        rec.start_stage(k, 0.0 if stage == "branch" else (float(p[0]) if len(p) else None), iters, watch,
+                        _STALL_WINDOW if stage == "branch" else None)
         rec.exploit_ratio = _EXPLOITED
         args = dict(x0=x, p=p, lbx=lbx, ubx=ubx, lbg=lbg, ubg=ubg)
         if lam_x is not None:
@@ -296,16 +301,17 @@ def solve_ipopt(nlp, opts: IpoptOptions) -> SolverOutput:
 # branches polish well; the README's bounded-output problem ends 1e5× above (benchmarks/complementarity.py)
 _EXPLOITED = 10.0
 _EXPLOIT_ITERATIONS = 30     # ... for this many iterations in a row ends the stage early
+_STALL_WINDOW = 50           # branch NLP: feasible iterates without progress for this many iterations
 # why the iteration callback stopped IPOPT → the raw status reported
 _STOPS = {"user": "User_Requested_Stop", "time": "Maximum_WallTime_Exceeded", "validation": "Validation_Stop",
-          "exploited": "Relaxation_Exploited"}
+          "exploited": "Relaxation_Exploited", "stalled": "Branch_NLP_Stalled"}
 
 
 def _returned_point(nlp, opts, rec, raw, x, p, tol):
     """(x, p, detail): a converged solve returns its solution; validation stopping the
     best-validation iterate (``restore_best``); any other end (a limit, a failure) the best
     feasible point seen when it beats the last iterate (:mod:`.ipopt_monitor`)."""
-    if STATUSES.get(raw, Status.FAILED).success:
+    if STATUSES.get(raw, Status.FAILED).success and raw != "Branch_NLP_Stalled":
         return x, p, ""
     if raw == "Validation_Stop" and opts.restore_best and rec.best_val is not None:
         val, xv, it = rec.best_val
@@ -319,6 +325,8 @@ def _returned_point(nlp, opts, rec, raw, x, p, tol):
         f_last, v_last = nlp.objective(x, p), nlp.constraint_violation(x, p)
     if v_last <= tol and np.isfinite(f_last) and f_last <= fb:
         return x, p, ""
+    if raw == "Branch_NLP_Stalled":
+        return xb, p0, f" (the network of iteration {it})"
     return xb, p0, (f"; returned the best feasible point seen (the network of iteration {it}, objective {fb:.4g}) "
                     f"instead of the last iterate (objective {f_last:.4g}, violation {v_last:.2g})")
 

@@ -70,6 +70,7 @@ class Recorder(ca.Callback):
         self.best_val = None                    # (validation loss, x, iteration)
         self.durations, self._last = [], None
         self.exploit_ratio, self.exploit_limit, self.exploited = 10.0, None, 0
+        self.stall_window, self._feasible_f = None, []
         self.construct("nlpnet_ipopt_recorder", {})
 
     # ------------------------------------------------------------------ CasADi callback protocol
@@ -95,13 +96,25 @@ class Recorder(ca.Callback):
             return ca.Sparsity.dense(self.ng)
         return ca.Sparsity(0, 0)
 
-    def start_stage(self, k: int, eps, iterations_before: int, exploit_limit=None) -> None:
-        """A new homotopy stage; with ``exploit_limit`` (relaxed stages that only choose the
+    def start_stage(self, k: int, eps, iterations_before: int, exploit_limit=None, stall_window=None) -> None:
+        """A new homotopy stage. With ``exploit_limit`` (relaxed stages that only choose the
         branches) it stops once the iterate's network has been ``exploit_ratio`` times worse than
-        the best network seen for that many iterations in a row (the relaxation is being exploited)."""
+        the best network seen for that many iterations in a row (the relaxation is being
+        exploited). With ``stall_window`` (the branch NLP) it stops once the iterates have been
+        feasible and the objective has not fallen by a relative 1e-9 for that many iterations: a
+        degenerate branch NLP (pre-activations held at 0 by their branch) can keep IPOPT cycling
+        just above its tolerance for thousands of iterations at the same point."""
         self.stage, self.eps, self.base, self.calls = k, eps, iterations_before, 0
         self.exploit_limit, self.exploited = exploit_limit, 0
-        self._last = time.perf_counter()        # the stage's set-up counts as its first "iteration"
+        self.stall_window, self._feasible_f = stall_window, []
+
+    def _stalled(self, f, viol) -> bool:
+        """No feasible iterate of this stage has lowered the objective by a relative 1e-9 for
+        ``stall_window`` iterations (infeasible iterates in between do not reset the count)."""
+        if viol <= self.tol and np.isfinite(f):
+            if not self._feasible_f or f < self._feasible_f[0] - 1e-9 * abs(self._feasible_f[0]):
+                self._feasible_f = [f, self.calls]
+        return bool(self._feasible_f) and self.calls - self._feasible_f[1] >= self.stall_window
 
     def eval(self, arg):
         try:
@@ -129,6 +142,9 @@ class Recorder(ca.Callback):
         self.calls += 1
         self.log(row)
         value = self._remember(x, f, g, th, row["loss"], viol, it)
+        if self.stall_window is not None and self._stalled(f, viol):
+            self.stop = "stalled"
+            return 1
         if self.exploit_limit is not None and self.best is not None:
             self.exploited = self.exploited + 1 if value > self.exploit_ratio * self.best[0] + 1e-12 else 0
             if self.exploited >= self.exploit_limit:
