@@ -236,7 +236,7 @@ class Problem:
         with np.errstate(over="ignore", invalid="ignore"):
             obj = nlp.objective(x, p)
             viol = nlp.constraint_violation(x, p)
-        if status.success and not np.isfinite(train):
+        if not np.isfinite(train) and status not in (Status.NUMERICAL_ERROR, Status.FAILED, Status.USER_STOP):
             status, message = Status.NUMERICAL_ERROR, message + " (but the training loss is not finite)"
         tol = None if out is None else out.feasibility_tol
         if status.success and tol is not None and viol > tol * (1 + 1e-9):

@@ -28,7 +28,7 @@ from ..options import SolverOptions, boolean, choice, integer, option, real
 from ..result import History, SolverOutput, Status
 from . import SolverSpec, register_solver
 from .common import Budget, IterationLog
-from .ipopt_monitor import Recorder
+from .ipopt_monitor import Recorder, sigint_as_flag
 from .setup import SetupTimeout, check_setup_budget, first_iteration_seconds, run_setup, symbolic_seconds
 
 __all__ = ["IpoptOptions", "solve_ipopt", "STATUSES", "MESSAGES"]
@@ -256,7 +256,8 @@ def solve_ipopt(nlp, opts: IpoptOptions) -> SolverOutput:
         args = dict(x0=x, p=p, lbx=lbx, ubx=ubx, lbg=lbg, ubg=ubg)
         if lam_x is not None:
             args.update(lam_x0=lam_x, lam_g0=lam_g)
-        sol = solver(**args)
+        with sigint_as_flag(rec):
+            sol = solver(**args)
         st = solver.stats()
         raw = _STOPS.get(rec.stop, st.get("return_status", "Unknown"))
         n_it = int(st.get("iter_count", 0))

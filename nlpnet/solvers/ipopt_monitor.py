@@ -20,17 +20,39 @@ the multipliers, whose slots are declared empty). Per call it
 * stops before an iteration that would not fit in the time budget: if the time left is less
   than the longest of the last three iterations, it asks IPOPT to stop now (raw status
   ``Maximum_WallTime_Exceeded``) instead of overrunning ``max_time`` by one iteration;
-* turns Ctrl-C into IPOPT's user stop (a KeyboardInterrupt raised inside the callback would
-  otherwise end the solve as "NonIpopt_Exception_Thrown").
+* turns Ctrl-C into IPOPT's user stop. While IPOPT runs, :func:`sigint_as_flag` replaces
+  Python's SIGINT handler by one that only sets a flag: CasADi checks for signals inside IPOPT
+  and a KeyboardInterrupt raised there ends the solve as "NonIpopt_Exception_Thrown", with the
+  iterate lost; the flag is read by this callback at the end of the iteration instead.
 """
 from __future__ import annotations
 
+import signal
+import threading
 import time
+from contextlib import contextmanager
 
 import casadi as ca
 import numpy as np
 
-__all__ = ["Recorder", "natural_violation"]
+__all__ = ["Recorder", "natural_violation", "sigint_as_flag"]
+
+
+@contextmanager
+def sigint_as_flag(callback):
+    """While the block runs (in the main thread), SIGINT sets ``callback.sigint`` instead of
+    raising KeyboardInterrupt; the previous handler is restored afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        callback.sigint = True
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def natural_violation(nlp, x, g) -> float:
@@ -64,6 +86,7 @@ class Recorder(ca.Callback):
         self.stage, self.eps = 0, None
         self.base, self.calls = 0, 0            # IPOPT iterations before this stage; callbacks in it
         self.stop = None                        # why the callback asked IPOPT to stop: user, time, validation
+        self.sigint = False                     # set by sigint_as_flag's handler
         self.network_points = not nlp.glob.on_states
         self.n_user = nlp.glob.rows.numel()
         self.best = None                        # (objective, x of the best feasible point, iteration)
@@ -118,10 +141,13 @@ class Recorder(ca.Callback):
 
     def eval(self, arg):
         try:
-            return [self._record(np.asarray(arg[0]).ravel(), float(arg[1]), np.asarray(arg[2]).ravel())]
+            ret = self._record(np.asarray(arg[0]).ravel(), float(arg[1]), np.asarray(arg[2]).ravel())
         except KeyboardInterrupt:
+            self.sigint = True
+        if self.sigint:
             self.stop = "user"
             return [1]
+        return [ret]
 
     # ------------------------------------------------------------------ one iteration
     def _record(self, x, f, g) -> int:

@@ -25,6 +25,7 @@ import time
 import casadi as ca
 import numpy as np
 
+from ..ipopt_monitor import sigint_as_flag
 from ..setup import run_setup
 from .inner import InnerResult
 
@@ -56,9 +57,12 @@ class _Deadline(ca.Callback):
 
     def reset(self, deadline):
         self.deadline, self.last, self.longest, self.stop = deadline, time.perf_counter(), 0.0, None
+        self.sigint = False
 
     def eval(self, arg):
         try:
+            if self.sigint:
+                raise KeyboardInterrupt
             now = time.perf_counter()
             self.longest = max(self.longest, now - self.last)
             self.last = now
@@ -111,8 +115,9 @@ class IpoptSubproblem:
                             "hess_lag": self.hess, "iteration_callback": self.callback})
         self.callback.reset(budget.deadline)
         par = np.concatenate([lam, [beta], self.p0])
-        sol = solver(x0=x, p=par)
-        if self.callback.stop == "user":
+        with sigint_as_flag(self.callback):
+            sol = solver(x0=x, p=par)
+        if self.callback.stop == "user" or self.callback.sigint:
             raise KeyboardInterrupt
         st = solver.stats()
         x = np.asarray(sol["x"]).ravel()
