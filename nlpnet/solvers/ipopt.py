@@ -88,7 +88,11 @@ def check_ipopt_options(opts: dict, argname: str = "ipopt") -> dict:
     for k in opts:
         if k in _OWNED:
             raise ValueError(f"{argname}: {k!r} is set by nlpnet; use the solver option {_OWNED[k]}= instead")
-    _trial(dict(opts), argname)
+    trial = dict(opts)
+    if "print_level" in trial:   # the trial solve runs silently, so this one is checked here
+        from ..validation import as_int
+        as_int(f"{argname}: print_level", trial.pop("print_level"), 0, 12)
+    _trial(trial, argname)
     return dict(opts)
 
 
