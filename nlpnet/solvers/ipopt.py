@@ -243,8 +243,9 @@ def solve_ipopt(nlp, opts: IpoptOptions) -> SolverOutput:
         if k > 0 and lam_x is not None:  # continue from the previous stage's primal-dual point
             ip.update(warm_start_init_point="yes", warm_start_bound_push=1e-9, warm_start_mult_bound_push=1e-9,
                       mu_init=opts.warm_mu_init)
+        # NaN/inf in an evaluation is IPOPT's to handle (and ends as numerical_error), not a warning to print
         sopts = {"ipopt": ip, "print_time": False, "iteration_callback": rec, "grad_f": fns.grad_f,
-                 "jac_g": fns.jac_g}
+                 "jac_g": fns.jac_g, "show_eval_warnings": False}
         if opts.hessian == "exact":
             sopts["hess_lag"] = fns.hess_lag
         solver = ca.nlpsol("ipopt", "ipopt", fns.problem, sopts)

@@ -112,7 +112,7 @@ class IpoptSubproblem:
             ip["max_wall_time"] = max(float(budget.left()), 1e-3)
         solver = ca.nlpsol("alm_inner", "ipopt", self.problem,
                            {"ipopt": ip, "print_time": False, "grad_f": self.grad_f, "jac_g": self.jac_g,
-                            "hess_lag": self.hess, "iteration_callback": self.callback})
+                            "hess_lag": self.hess, "iteration_callback": self.callback, "show_eval_warnings": False})
         self.callback.reset(budget.deadline)
         par = np.concatenate([lam, [beta], self.p0])
         with sigint_as_flag(self.callback):

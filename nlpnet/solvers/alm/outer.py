@@ -288,6 +288,9 @@ def _solve(nlp, opts: AlmOptions) -> SolverOutput:
             if not (np.isfinite(loss) and np.all(np.isfinite(u))):
                 raw, u = "non_finite", prev_u
                 break
+            if res.reason == "max_time":   # the inner solver was cut by the budget: no test on a partial step
+                raw = "max_time"
+                break
             if grad_inf <= opts.grad_tol and h_inf <= opts.feas_tol:
                 raw = "kkt"
                 break
@@ -304,7 +307,7 @@ def _solve(nlp, opts: AlmOptions) -> SolverOutput:
             if rule_stop:
                 raw = "rule_stop" if feasible else "rule_stop_infeasible"
                 break
-            if budget.exhausted() or res.reason == "max_time":   # the inner solver stopped for the budget
+            if budget.exhausted():
                 raw = "max_time"
                 break
             if opts.max_inner_total is not None and inner_total >= opts.max_inner_total:
