@@ -1,11 +1,14 @@
 """Random trainings that must never raise, overrun their budget or claim more than they deliver.
 
 A seeded generator draws trainings — architectures of 0 to 3 hidden layers of width 1 to 8
-with a random activation per layer (tanh, sigmoid, ReLU, leaky ReLU with a random slope,
-softplus, identity), bias on or off, N from 1 to 120 samples, inputs scaled by 10^−6 … 10^6,
-every formulation and lifting, optional validation data, regularizers and output bounds,
-every registered solver with a small iteration budget and often a small ``max_time`` — and
-counts, per solver family:
+(one in ten: up to 4 layers of width up to 12, always with a ``max_time``) with a random
+activation per layer (tanh, sigmoid, ReLU, leaky ReLU with a random slope, softplus,
+identity), bias on or off, N from 1 to 120 samples, inputs scaled by 10^−6 … 10^6, every
+formulation and lifting, optional validation data, regularizers, output bounds (IPOPT) and
+output equalities (ALM); a solver family first, then one of its registered solvers, with a
+small iteration budget, often a small ``max_time`` and random family options (IPOPT's
+limited-memory Hessian, homotopy, validation patience; the ALM's rule, multipliers, inner
+solver; mini-batches and early stopping) — and counts, per solver family:
 
 * **exceptions**: anything ``solve`` raises (it may only raise on bad input, and every input
   here is valid);
@@ -49,8 +52,9 @@ OK_NONFINITE = (Status.NUMERICAL_ERROR, Status.FAILED, Status.USER_STOP)
 def draw(seed: int, index: int, quick: bool = False) -> dict:
     """The index-th training of the generator with this seed (a plain dict, reproducible)."""
     rng = np.random.default_rng([seed, index])
-    n_hidden = int(rng.integers(0, 4))
-    max_w = 5 if quick else 8
+    wide = not quick and rng.random() < 0.1            # one in ten: up to 4 layers of width up to 12
+    n_hidden = int(rng.integers(0, 5 if wide else 4))
+    max_w = 5 if quick else (12 if wide else 8)
     widths = [int(rng.integers(1, max_w + 1)) for _ in range(n_hidden)]
     acts = []
     for _ in range(n_hidden):
@@ -80,15 +84,25 @@ def draw(seed: int, index: int, quick: bool = False) -> dict:
     family = str(rng.choice(families))
     solver = str(rng.choice([s for s in solvers if get_solver(s).family == family]))
     spec["solver"] = solver
-    spec["output_bound"] = bool(solver == "ipopt" and rng.random() < 0.25)
     family = get_solver(solver).family
+    # user rows: output bounds for IPOPT, an output equality for the ALM
+    spec["output_bound"] = bool(family == "ipopt" and rng.random() < 0.25)
+    spec["output_equality"] = bool(family == "alm" and rng.random() < 0.15)
     it_scale = 0.3 if quick else 1.0
     if family == "ipopt":
         opts = {"max_iter": int(rng.integers(0, int(60 * it_scale) + 2))}
-    elif family == "alm":
-        opts = {"max_iter": int(rng.integers(0, 6))}
         if rng.random() < 0.15:
-            opts["inner"] = "ipopt"
+            opts["hessian"] = "limited-memory"
+        if rng.random() < 0.15:
+            opts["homotopy"], opts["polish"] = (1e-3,), bool(rng.random() < 0.5)
+        if spec["validation"] and rng.random() < 0.5:
+            opts["patience"] = int(rng.integers(1, 10))
+    elif family == "alm":
+        opts = {"max_iter": int(rng.integers(0, 6)), "rule": str(rng.choice(["thesis", "classic", "liu"])),
+                "multipliers": str(rng.choice(["zeros", "normal", "least_squares"]))}
+        opts["inner"] = str(rng.choice(["lm"] * 4 + ["gauss_newton", "ipopt"]))
+        if spec["validation"] and rng.random() < 0.5:
+            opts["patience"] = int(rng.integers(1, 4))
     elif solver in ("lbfgs", "lm_backprop"):
         opts = {"max_iter": int(rng.integers(0, int(50 * it_scale) + 2))}
     else:
@@ -96,9 +110,13 @@ def draw(seed: int, index: int, quick: bool = False) -> dict:
                 "learning_rate": float(10.0 ** rng.uniform(-4, 0))}
         if rng.random() < 0.3:
             opts["batch_size"] = int(rng.integers(1, 33))
+        if rng.random() < 0.2:
+            opts["early_stopping"] = {"patience": int(rng.integers(0, 5)),
+                                      "monitor": "val_loss" if spec["validation"] else "loss",
+                                      "restore_best_weights": bool(rng.random() < 0.5)}
         if solver == "adam_lbfgs":
             opts["lbfgs_iter"] = int(rng.integers(0, 20))
-    if rng.random() < 0.6:
+    if wide or rng.random() < 0.6:
         opts["max_time"] = float(rng.choice([0.05, 0.2, 0.5, 1.0, 2.0]))
     opts["seed"] = int(rng.integers(0, 100))
     spec["options"] = opts
@@ -124,9 +142,11 @@ def build(spec: dict) -> Problem:
     reg = {"none": None, "l2": nlpnet.L2(1e-3), "l1": nlpnet.L1(1e-3), "group_lasso": nlpnet.GroupLasso(1e-3)}
     prob = Problem(net, Xn * spec["scale"], y, formulation=spec["formulation"],
                    regularizer=reg[spec["regularizer"]], **kw)
+    grid = np.linspace(-1, 1, 5)[:, None] * np.ones((1, d_in)) * spec["scale"]
     if spec["output_bound"]:
-        grid = np.linspace(-1, 1, 5)[:, None] * np.ones((1, d_in)) * spec["scale"]
         prob.subject_to(prob.output(grid) <= 2.0)
+    if spec.get("output_equality"):
+        prob.subject_to(prob.output(grid[3:4]) == 0.1)    # not at x = 0: a bias-free output is 0 there
     return prob
 
 

@@ -10,11 +10,19 @@ weight border) MUMPS's automatic choice fills in badly (``benchmarks/ipopt_itera
 Complementarity formulations carry the relaxation ε in ``nlp.p``: rows z∘(z−a) − ε ≤ 0.
 The solver follows a homotopy ε_0 > ε_1 > … (``homotopy``), warm-starting each stage from
 the previous primal–dual point, then (``polish``) fixes each pair's branch and solves the
-smooth branch NLP, whose solution satisfies complementarity exactly.
+smooth branch NLP, whose solution satisfies complementarity exactly. The relaxed stages only
+choose the branches, and their lifted objective can be driven down through states that drift
+from the network (a unit with a ≈ 0 may take any z ∈ [0, √ε]): a stage whose network — its
+weights with the states simulated — stays ``_EXPLOITED`` times worse than the best network seen
+is stopped, and the branch NLP starts from that best network instead.
 
-A per-iteration history is recorded by an iteration callback, which also turns Ctrl-C into
-IPOPT's user stop. IPOPT's return status is mapped by :data:`STATUSES`; a non-converged
-solve is a result, never an exception.
+The iteration callback (:mod:`.ipopt_monitor`) records the history, keeps the best feasible
+network, stops on validation data (``patience``), before an iteration that would overrun
+``max_time``, on a stalled branch NLP and on Ctrl-C. The set-up that cannot be interrupted —
+the symbolic per-sample derivatives, the first KKT factorizations — is estimated first and not
+started when it cannot fit in ``max_time`` (:mod:`.setup`). A solve that ends at a limit returns
+the best feasible point it saw. IPOPT's return status is mapped by :data:`STATUSES`; a
+non-converged solve is a result, never an exception.
 """
 from __future__ import annotations
 
@@ -304,7 +312,7 @@ def solve_ipopt(nlp, opts: IpoptOptions) -> SolverOutput:
 
 # a relaxed stage whose network's objective exceeds this multiple of the best seen "was exploited":
 # on Table 2.2 the stage ε = 1e-2 ends 1.7–33× above its best network and ε = 1e-4 1.2–4×, yet its
-# branches polish well; the README's bounded-output problem ends 1e5× above (benchmarks/complementarity.py)
+# branches polish well; the README's bounded-output problem ends 1e5× above (benchmarks/homotopy_cases.py)
 _EXPLOITED = 10.0
 _EXPLOIT_ITERATIONS = 30     # ... for this many iterations in a row ends the stage early
 _STALL_WINDOW = 50           # branch NLP: feasible iterates without progress for this many iterations

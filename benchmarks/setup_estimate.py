@@ -1,0 +1,89 @@
+"""How good is the estimate of IPOPT's uninterruptible set-up (nlpnet/solvers/setup.py)?
+
+For random architectures (seeded) it measures
+
+* the symbolic part — building one sample's Jacobian and Hessian Functions from scratch
+  (``SampleFunctions``, uncached) — against :func:`~nlpnet.solvers.setup.symbolic_seconds`;
+* the first iteration — ``solve("ipopt", max_iter=1)`` with the symbolic part already cached,
+  i.e. assembly, ``nlpsol`` creation, IPOPT's initialising factorization and one iteration —
+  against :func:`~nlpnet.solvers.setup.first_iteration_seconds`;
+
+and prints the ratio measured / estimated (quantiles over the architectures) per part and
+formulation. A ratio below 1 means the estimate is pessimistic (IPOPT refuses to start work that
+would have fitted); above 1 that a ``max_time`` close to the estimate can be overrun.
+
+    python benchmarks/setup_estimate.py [--architectures 30] [--seed 0]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from collections import defaultdict
+
+import numpy as np
+
+import nlpnet
+from nlpnet.formulations.sample_functions import SampleFunctions
+from nlpnet.solvers.setup import first_iteration_seconds, symbolic_seconds
+
+
+def architecture(rng, formulation):
+    while True:
+        depth = int(rng.integers(1, 4))
+        sizes = [int(rng.integers(1, 6))] + [int(rng.integers(2, 17)) for _ in range(depth)] + \
+            [int(rng.integers(1, 4))]
+        act = str(rng.choice(["tanh", "sigmoid", "softplus", "relu", "leaky_relu"]))
+        net = nlpnet.Network(sizes, activation=act, seed=0)
+        if formulation == "multiple_shooting" or net.n_params <= 300:
+            return net
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--architectures", type=int, default=30)
+    p.add_argument("--seed", type=int, default=0)
+    a = p.parse_args(argv)
+    rng = np.random.default_rng(a.seed)
+    ratios = defaultdict(list)
+    for i in range(a.architectures):
+        form = ("single_shooting", "multiple_shooting")[i % 2]
+        net = architecture(rng, form)
+        N = int(rng.integers(10, 161))
+        X, y = rng.normal(size=(N, net.n_inputs)), rng.normal(size=(N, net.n_outputs))
+        prob = nlpnet.Problem(net, X, y, formulation=form)
+        nlp = prob.nlp
+        t0 = time.perf_counter()
+        fresh = SampleFunctions(net, nlp.samples.rules, nlpnet.MSE())
+        for name in ("values", "grad", "jac", "hess"):
+            fresh.function(name)
+        t_sym = time.perf_counter() - t0
+        prob.solve("ipopt", max_iter=0)                   # nothing built; the next solve builds the cache
+        t0 = time.perf_counter()
+        prob.solve("ipopt", max_iter=1)
+        first = time.perf_counter() - t0
+        est_first = first_iteration_seconds(nlp)
+        est_sym = symbolic_estimate(nlp)
+        r1, r2 = t_sym / est_sym, first / est_first
+        ratios[(form, "symbolic")].append(r1)
+        ratios[(form, "first iteration")].append(r2)
+        print(f"{form:17s} {str(net.sizes):24s} {net.activations[0].name:10s} N={N:4d}  symbolic {t_sym:7.3f} s "
+              f"(est {est_sym:7.3f})  first iteration {first:7.3f} s (est {est_first:7.3f})",
+              flush=True)
+    print("\n| formulation | part | architectures | measured / estimated: min | 10 % | median | 90 % | max |")
+    print("|---|---|---|---|---|---|---|---|")
+    for (form, part), r in sorted(ratios.items()):
+        q = np.quantile(r, [0, 0.1, 0.5, 0.9, 1])
+        print(f"| {form} | {part} | {len(r)} | " + " | ".join(f"{v:.2f}" for v in q) + " |")
+
+
+def symbolic_estimate(nlp):
+    """symbolic_seconds as if nothing were cached (the estimate a first solve uses)."""
+    class Unbuilt:
+        functions = type("F", (), {"_functions": {}})()
+        rules = nlp.samples.rules
+        kernels = nlp.samples.kernels
+    return symbolic_seconds(Unbuilt)
+
+
+if __name__ == "__main__":
+    main()
