@@ -8,16 +8,19 @@ Two things an IPOPT solve does before its first iteration cannot be stopped once
   cached. Their cost grows with the dense Hessian blocks: in single shooting the θθ block of
   one sample's loss, n = L·n_θ²/2 entries for L layers; in multiple shooting the blocks
   d_k(2d_{k−1} + 1)²/2 of every smooth lifted layer plus the output layer's loss block
-  (ReLU and leaky ReLU rows are piecewise linear: no second derivatives). Fitted on 55 random
-  architectures (``python benchmarks/setup_estimate.py``)::
+  (ReLU and leaky ReLU rows are piecewise linear: no second derivatives). Fitted on random
+  architectures (``python benchmarks/setup_estimate.py`` prints measured / estimated)::
 
-      single shooting      t ≈ 2.9e-8 · n^1.5                      s
-      multiple shooting    t ≈ 0.02 + 2e-4 · P + 7.7e-8 · n^1.6    s   (P = Σ_k d_k(d_{k−1}+1))
+      single shooting      t ≈ 0.002 + 2.9e-8 · n^1.5                    s
+      multiple shooting    t ≈ 0.002 + 3.2e-6 · P^1.5 + 3e-8 · n^1.6     s   (P = Σ_k d_k(d_{k−1}+1))
+
+  (a median fit: a longer build than estimated still returns at ``max_time``, see below).
 
 * **the first KKT factorizations** — IPOPT factorizes once to initialise the multipliers and
   about 2.5 times per iteration (inertia correction). With METIS each sample is one front of
-  its n_b states and rows plus the n_θ weights it touches, so one factorization costs about
-  N·n_b·(n_b + n_θ)² + n_θ³/3 flops, counted here at a nominal 3 GFlop/s.
+  its n_b pivots coupled to the weights (its states and the rows that involve the weights)
+  plus the n_θ weights, so one factorization costs about N·n_b·(n_b + n_θ)² + n_θ³/3 flops,
+  counted here at a nominal 3 GFlop/s.
 
 :func:`setup_seconds` adds both (a built, cached Hessian counts 0). When the estimate exceeds the
 time left of ``max_time``, :func:`check_setup_budget` says so and the solver returns ``max_time``
@@ -76,25 +79,34 @@ def symbolic_seconds(samples) -> float:
         return 0.0
     n = hessian_entries(samples)
     if not samples.rules:
-        return 2.9e-8 * n ** 1.5
+        return 0.002 + 2.9e-8 * n ** 1.5
     sizes = samples.kernels.sizes
     P = sum(sizes[k] * (sizes[k - 1] + 1) for k in range(1, len(sizes)))
-    return 0.02 + 2e-4 * P + 7.7e-8 * n ** 1.6
+    return 0.002 + 3.2e-6 * P ** 1.5 + 3e-8 * n ** 1.6
+
+
+# per unit of a lifted layer: its rows that involve the weights (the others, such as leaky ReLU's
+# v − u ≥ 0, are eliminated inside the sample's front without touching the dense weight border)
+_WEIGHT_ROWS = {"equality": 1, "relu": 2, "leaky_relu": 1}
 
 
 def factorization_flops(nlp) -> float:
-    """Flops of one sparse LDLᵀ factorization of the KKT matrix (METIS tree: one front per sample)."""
-    n_th, n_b = nlp.n_theta, nlp.samples.n_s + nlp.samples.m
-    n_user = nlp.glob.rows.numel()
+    """Flops of one sparse LDLᵀ factorization of the KKT matrix (METIS tree: one front per
+    sample): each sample eliminates n_b pivots coupled to the n_θ weights (its states and the
+    rows that involve the weights), then the weight block is factorized."""
+    sb = nlp.samples
+    sizes = sb.kernels.sizes
+    n_th, n_user = nlp.n_theta, nlp.glob.rows.numel()
+    n_b = sb.n_s + sum(_WEIGHT_ROWS[r] * sizes[k + 1] for k, r in enumerate(sb.rules))
     return nlp.N * n_b * (n_b + n_th) ** 2 + (n_th + n_user) ** 3 / 3.0
 
 
 def first_iteration_seconds(nlp, factorizations: float = 3.5) -> float:
-    """Estimated seconds from IPOPT's start to the end of its first iteration: the
-    initialising factorization plus one iteration's 2.5 (and one derivative evaluation)."""
-    n = hessian_entries(nlp.samples)
-    evaluation = nlp.N * 3.0 * n * 5e-9
-    return factorizations * factorization_flops(nlp) / FLOP_RATE + evaluation
+    """Estimated seconds from IPOPT's start to the end of its first iteration: a fixed 10 ms
+    (assembly, ``nlpsol``), the initialising factorization plus one iteration's 2.5, and the
+    derivative evaluations (about 1.5e-8 s per per-sample Hessian entry and sample)."""
+    evaluation = nlp.N * 3.0 * hessian_entries(nlp.samples) * 1.5e-8
+    return 0.01 + factorizations * factorization_flops(nlp) / FLOP_RATE + evaluation
 
 
 def setup_seconds(nlp) -> float:
