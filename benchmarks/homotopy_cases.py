@@ -9,7 +9,13 @@
 Per case: IPOPT's status, training MSE, iterations and wall time, and the ALM's MSE and time
 on the same problem for reference (the ALM takes no inequality constraints, so not on README).
 
-    python benchmarks/homotopy_cases.py [--runs 10] [--leaky 5]
+    python benchmarks/homotopy_cases.py [--runs 10] [--leaky 5] [--variants 3]
+
+``--variants K`` also runs the first K leaky cases with other IPOPT settings (homotopies
+starting lower, the nonsmooth equality lifting) to see whether the homotopy is to blame;
+``--homotopies`` compares the two homotopies (1e-2, 1e-4) and (1e-4, 1e-6) over the leaky
+sin(x²) problem (10 seeds), leaky ReLU on the chapter-2 sine data (N = 40, 8 seeds), Table 2.2
+(10 seeds) and the README problem — the measurement behind ``homotopy="auto"``.
 
 Run it with ``PYTHONPATH`` pointing at another checkout to compare versions.
 """
@@ -52,7 +58,11 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=10, help="Table 2.2 seeds")
     p.add_argument("--leaky", type=int, default=5, help="leaky-ReLU seeds")
+    p.add_argument("--variants", type=int, default=0, help="leaky seeds to rerun with other IPOPT settings")
+    p.add_argument("--homotopies", action="store_true", help="compare the two homotopies on four problem sets")
     a = p.parse_args(argv)
+    if a.homotopies:
+        return compare_homotopies()
     print(f"nlpnet from {Path(nlpnet.__file__).parent}")
     print("| case | IPOPT status | IPOPT train MSE | iterations | IPOPT time [s] | ALM train MSE | ALM time [s] |")
     print("|---|---|---|---|---|---|---|")
@@ -63,6 +73,16 @@ def main(argv=None):
         alm, ta = timed(leaky_problem(seed), "alm")
         print(f"| leaky seed {seed} | {res.status.value} | {res.train_loss:.3g} | {res.iterations} | {t:.2f} | "
               f"{alm.train_loss:.3g} | {ta:.2f} |", flush=True)
+    variants = {"homotopy=(1e-4, 1e-6)": ({}, {"homotopy": (1e-4, 1e-6)}),
+                "homotopy=(1e-6,)": ({}, {"homotopy": (1e-6,)}),
+                "leaky_relu='equality'": ({"leaky_relu": "equality"}, {})}
+    for seed in range(a.variants):
+        for name, (pkw, skw) in variants.items():
+            X, y = nlpnet.sin_x2_data(40, seed=seed)
+            net = nlpnet.Network([1, 8, 8, 1], activation=("leaky_relu", 0.1), seed=seed)
+            res, t = timed(nlpnet.Problem(net, X, y, **pkw), "ipopt", max_iter=1000, **skw)
+            print(f"| leaky seed {seed}, {name} | {res.status.value} | {res.train_loss:.3g} | {res.iterations} | "
+                  f"{t:.2f} | – | – |", flush=True)
     from chapter2 import make_problem
     fit, times, mses, iters = 0, [], [], []
     for seed in range(a.runs):
@@ -72,8 +92,34 @@ def main(argv=None):
         times.append(t)
         mses.append(res.train_loss)
         iters.append(res.iterations)
+    if not a.runs:
+        return
     print(f"| Table 2.2, {a.runs} seeds | {fit}/{a.runs} fit (MSE < 0.03) | mean {statistics.mean(mses):.4f} | "
           f"median {statistics.median(iters):.0f} | median {statistics.median(times):.2f} | – | – |")
+
+
+def compare_homotopies():
+    from chapter2 import make_problem
+
+    def leaky_sine(seed):
+        X, y = nlpnet.sine_data(40, seed=seed)
+        return nlpnet.Problem(nlpnet.Network([1, 8, 8, 1], activation=("leaky_relu", 0.1), seed=seed), X, y)
+
+    sets = {"leaky 1-8-8-1, sin(x²), N = 40": (leaky_problem, 10),
+            "leaky 1-8-8-1, chapter-2 sine, N = 40": (leaky_sine, 8),
+            "Table 2.2 (ReLU)": (lambda s: make_problem({"seed": s, "sizes": [1, 8, 8, 1], "activation": "relu"}), 10),
+            "README (ReLU, output bound)": (lambda s: readme_problem(), 1)}
+    print("| problems | homotopy | mean train MSE | median train MSE | median time [s] |")
+    print("|---|---|---|---|---|")
+    for name, (make, runs) in sets.items():
+        for hom in ((1e-2, 1e-4), (1e-4, 1e-6)):
+            mses, times = [], []
+            for seed in range(runs):
+                res, t = timed(make(seed), "ipopt", homotopy=hom)
+                mses.append(res.train_loss)
+                times.append(t)
+            print(f"| {name} | {hom} | {statistics.mean(mses):.4f} | {statistics.median(mses):.4f} | "
+                  f"{statistics.median(times):.2f} |", flush=True)
 
 
 if __name__ == "__main__":

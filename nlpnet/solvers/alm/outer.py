@@ -149,6 +149,9 @@ class AlmOptions(SolverOptions):
 
 # --------------------------------------------------------------------------- checks
 def _check(nlp, opts: AlmOptions):
+    if opts.patience is not None and nlp.validation is None:
+        raise ValueError("patience: stops on the validation loss, but the problem has no validation data; build the "
+                         "Problem with X_val=, y_val= or drop patience")
     eq = nlp.equality_equivalent()
     if np.any(~eq.is_equality):
         raise ValueError("alm: the problem has inequality constraints (from subject_to with <=/>= or bounds); "
