@@ -18,7 +18,7 @@ import pytest
 
 import nlpnet
 from nlpnet import Dense, Network, Problem, Status
-from nlpnet.solvers.setup import SetupTimeout, first_iteration_seconds, run_setup
+from nlpnet.solvers.setup import SetupTimeout, first_iteration_seconds, run_setup, symbolic_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLVERS = sorted(nlpnet.available_solvers())
@@ -66,6 +66,26 @@ def test_ipopt_set_up_that_cannot_fit_is_not_started():
     assert res.status is Status.MAX_TIME and res.iterations == 0
     assert "not started" in res.message and "raise max_time" in res.message
     np.testing.assert_array_equal(res.network.params, prob.network.params)
+
+
+def test_symbolic_set_up_beyond_max_time_is_not_started():
+    # single shooting 4-16-16-5-16-3: its dense per-sample Hessian takes tens of seconds to build
+    rng = np.random.default_rng(0)
+    net = Network([4, 16, 16, 5, 16, 3], activation="softplus", seed=0)
+    prob = Problem(net, rng.normal(size=(20, 4)), rng.normal(size=(20, 3)), formulation="single_shooting")
+    assert symbolic_seconds(prob.nlp.samples) > 5.0
+    res = prob.solve("ipopt", max_time=5.0)
+    assert res.status is Status.MAX_TIME and res.wall_time < 1.0 and "not started" in res.message
+    assert "hess" not in prob.nlp.samples.functions._functions
+
+
+def test_a_long_set_up_is_announced_before_it_starts(monkeypatch):
+    from nlpnet.solvers import setup
+    monkeypatch.setattr(setup, "WARN_SECONDS", 0.0)
+    X, y = nlpnet.sine_data(10, seed=0)
+    with pytest.warns(setup.SlowSetupWarning, match=r"set-up and first iteration are estimated at .* s"):
+        res = Problem(Network([1, 3, 1], seed=0), X, y).solve("ipopt", max_iter=2)
+    assert res.iterations == 2
 
 
 def test_alm_with_inner_ipopt_honours_max_time():
