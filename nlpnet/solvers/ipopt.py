@@ -26,7 +26,6 @@ non-converged solve is a result, never an exception.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import casadi as ca
