@@ -35,6 +35,14 @@ class Activation:
     name: str
     alpha: float = 0.0
 
+    def __post_init__(self):
+        if self.name not in ACTIVATION_NAMES:
+            raise ValueError(f"Activation.name: must be one of {', '.join(ACTIVATION_NAMES)}, got {self.name!r}")
+        if self.name == "leaky_relu":
+            object.__setattr__(self, "alpha", _alpha("Activation.alpha", self.alpha))
+        elif self.alpha != 0.0:
+            raise ValueError(f"Activation.alpha: applies to 'leaky_relu' only, got {self.alpha!r} for {self.name!r}")
+
     @property
     def kind(self) -> str:
         return self.name if self.name in ("relu", "leaky_relu") else "smooth"
@@ -113,14 +121,21 @@ def get_activation(spec, *, argname: str = "activation") -> Activation:
 
     Accepted: an :class:`Activation`; a name from ``ACTIVATION_NAMES`` (aliases such as
     ``"linear"`` and MATLAB's ``"tansig"``/``"poslin"`` too); ``"leaky_relu"`` (α = 0.01);
-    ``("leaky_relu", alpha)``; ``"leaky_relu(0.1)"``; ``None`` for identity.
+    the tuple ``("leaky_relu", alpha)``; ``"leaky_relu(0.1)"``. ``None`` is refused (write
+    ``"identity"`` for a linear layer: a forgotten argument must not silently build a linear
+    net), and so is a slope for any other activation (``("tanh", 0.5)``). A *list* means one
+    activation per hidden layer and is read by :class:`~nlpnet.network.Network`, not here.
     """
     if isinstance(spec, Activation):
         return spec
     if spec is None:
-        return Activation("identity")
-    alpha = 0.01
-    if isinstance(spec, (tuple, list)):
+        raise TypeError(f"{argname}: got None; write 'identity' for a linear layer (choose one of "
+                        f"{', '.join(ACTIVATION_NAMES)})")
+    if isinstance(spec, list):
+        raise TypeError(f"{argname}: expected one activation, got the list {spec!r}; a list (one activation per "
+                        "hidden layer) is accepted only by Network(sizes, activation=[...])")
+    alpha = None
+    if isinstance(spec, tuple):
         if len(spec) != 2 or not isinstance(spec[0], str):
             raise TypeError(f"{argname}: expected a name or ('leaky_relu', alpha), got {spec!r}")
         spec, alpha = spec
@@ -135,10 +150,21 @@ def get_activation(spec, *, argname: str = "activation") -> Activation:
         name = "leaky_relu"
     name = _ALIASES.get(name, name)
     if name not in ACTIVATION_NAMES:
-        raise ValueError(f"{argname}: unknown activation {spec!r}; choose one of {', '.join(ACTIVATION_NAMES)}")
+        from .validation import did_you_mean
+        raise ValueError(f"{argname}: unknown activation {spec!r}; choose one of {', '.join(ACTIVATION_NAMES)}"
+                         f"{did_you_mean(name, ACTIVATION_NAMES)}")
     if name == "leaky_relu":
-        alpha = float(alpha)
-        if not (0.0 < alpha < 1.0):
-            raise ValueError(f"{argname}: leaky_relu alpha must lie in (0, 1), got {alpha}")
-        return Activation(name, alpha)
+        return Activation(name, 0.01 if alpha is None else _alpha(f"{argname} alpha", alpha))
+    if alpha is not None:
+        raise ValueError(f"{argname}: a slope alpha applies to 'leaky_relu' only, got ({spec!r}, {alpha!r}); "
+                         f"write {spec!r} or ('leaky_relu', {alpha!r})")
     return Activation(name)
+
+
+def _alpha(name, value) -> float:
+    """The leaky-ReLU slope: a finite number in (0, 1)."""
+    from .validation import as_float
+    alpha = as_float(name, value)
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"{name}: the leaky_relu slope must lie in (0, 1), got {alpha:g}")
+    return alpha

@@ -22,6 +22,7 @@ import numpy as np
 
 from .activations import Activation, get_activation
 from .initializers import INITIALIZERS, init_layer
+from .validation import as_bool, as_finite_array, as_int, as_interval, as_seed
 
 __all__ = ["Dense", "Network"]
 
@@ -37,20 +38,31 @@ class Dense:
     use_bias: bool = True
 
     def __post_init__(self):
-        if isinstance(self.units, bool) or not isinstance(self.units, (int, np.integer)) or self.units < 1:
-            raise ValueError(f"Dense.units must be a positive integer, got {self.units!r}")
-        object.__setattr__(self, "units", int(self.units))
-        object.__setattr__(self, "activation", get_activation(self.activation))
+        object.__setattr__(self, "units", as_int("Dense.units", self.units, 1))
+        object.__setattr__(self, "activation", get_activation(self.activation, argname="Dense.activation"))
+        object.__setattr__(self, "use_bias", as_bool("Dense.use_bias", self.use_bias))
+
+
+def _hidden_activations(activation, n_hidden: int) -> list:
+    """One activation per hidden layer: a single spec for all, or a list with one per layer."""
+    if isinstance(activation, list):
+        if len(activation) != n_hidden:
+            raise ValueError(f"activation: a list gives one activation per hidden layer; this network has "
+                             f"{n_hidden} hidden layer(s), got {len(activation)} activation(s)")
+        return [get_activation(a, argname=f"activation[{i}]") for i, a in enumerate(activation)]
+    return [get_activation(activation)] * n_hidden
 
 
 class Network:
     """A dense feed-forward network with its current parameters.
 
     ``Network([1, 8, 8, 1], activation="tanh")`` gives two tanh hidden layers and a linear
-    output (``output_activation``); ``Network([Dense(8, "relu"), Dense(1)], n_inputs=1)``
-    lists layers explicitly. ``init`` is an initialiser name (see :mod:`nlpnet.initializers`)
-    or a list of ``(W, b)`` arrays; ``seed`` fixes the draw; ``input_range`` (lo, hi) of the
-    data is used by Nguyen–Widrow.
+    output (``output_activation``); ``activation`` may also be a list with one activation
+    per hidden layer (``Network([1, 8, 8, 1], activation=["relu", "tanh"])``).
+    ``Network([Dense(8, "relu"), Dense(1)], n_inputs=1)`` lists layers explicitly. ``init``
+    is an initialiser name (see :mod:`nlpnet.initializers`) or a list of ``(W, b)`` arrays;
+    ``seed`` fixes the draw; ``input_range`` (lo, hi) of the data — numbers or one value per
+    input, lo ≤ hi — is used by Nguyen–Widrow.
     """
 
     def __init__(self, layers, activation="tanh", *, output_activation="identity", use_bias=True,
@@ -61,25 +73,25 @@ class Network:
             if n_inputs is None:
                 raise ValueError("n_inputs: required when layers are given as Dense objects")
             dense = list(layers)
-        elif all(isinstance(l, (int, np.integer)) and not isinstance(l, bool) for l in layers):
-            if len(layers) < 2:
-                raise ValueError(f"layers: need at least input and output sizes, got {list(layers)}")
-            if any(l < 1 for l in layers):
-                raise ValueError(f"layers: sizes must be positive, got {list(layers)}")
-            if n_inputs is not None and n_inputs != layers[0]:
-                raise ValueError(f"n_inputs={n_inputs} contradicts layers[0]={layers[0]}")
-            n_inputs = layers[0]
-            hidden = get_activation(activation)
+        elif not any(isinstance(l, Dense) for l in layers):
+            sizes = [as_int(f"layers[{i}]", l) for i, l in enumerate(layers)]
+            if len(sizes) < 2:
+                raise ValueError(f"layers: need at least input and output sizes, got {sizes}")
+            if any(l < 1 for l in sizes):
+                raise ValueError(f"layers: sizes must be positive, got {sizes}")
+            if n_inputs is not None and n_inputs != sizes[0]:
+                raise ValueError(f"n_inputs={n_inputs} contradicts layers[0]={sizes[0]}")
+            n_inputs = sizes[0]
+            bias = as_bool("use_bias", use_bias)
+            hidden = _hidden_activations(activation, len(sizes) - 2)
             out = get_activation(output_activation, argname="output_activation")
-            dense = [Dense(u, hidden, use_bias) for u in layers[1:-1]] + [Dense(layers[-1], out, use_bias)]
+            dense = [Dense(u, a, bias) for u, a in zip(sizes[1:-1], hidden)] + [Dense(sizes[-1], out, bias)]
         else:
             raise TypeError("layers: mix of sizes and Dense objects; use one or the other")
-        if isinstance(n_inputs, bool) or not isinstance(n_inputs, (int, np.integer)) or n_inputs < 1:
-            raise ValueError(f"n_inputs must be a positive integer, got {n_inputs!r}")
         self.layers: tuple[Dense, ...] = tuple(dense)
-        self.n_inputs = int(n_inputs)
+        self.n_inputs = as_int("n_inputs", n_inputs, 1)
         self._slices = self._layout()
-        self.params = np.zeros(self.n_params)
+        self._params = np.zeros(self.n_params)
         self.initialize(init, seed=seed, input_range=input_range)
         self.input_transform = _check_transform(input_transform, self.n_inputs)
 
@@ -118,6 +130,8 @@ class Network:
     # ----------------------------------------------------------------- parameters
     def initialize(self, init="glorot_uniform", *, seed=None, input_range=(-1.0, 1.0)) -> "Network":
         """(Re)draw the parameters in place; returns ``self``."""
+        seed = as_seed("seed", seed)
+        input_range = as_interval("input_range", input_range, self.n_inputs)
         if isinstance(init, str):
             if init not in INITIALIZERS:
                 raise ValueError(f"init: unknown initialiser {init!r}; choose one of {', '.join(INITIALIZERS)} "
@@ -161,13 +175,22 @@ class Network:
                 theta[bs] = b
         self.set_params(theta)
 
+    @property
+    def params(self) -> np.ndarray:
+        """The flat parameter vector θ (float64, ``n_params`` entries; see the module docstring).
+        Assigning it checks length and values: ``net.params = theta`` is :meth:`set_params`."""
+        return self._params
+
+    @params.setter
+    def params(self, theta) -> None:
+        self.set_params(theta)
+
     def set_params(self, theta) -> None:
-        theta = np.asarray(theta, dtype=float).ravel()
+        theta = as_finite_array("params", theta).ravel()
         if theta.shape != (self.n_params,):
-            raise ValueError(f"params: expected {self.n_params} values, got {theta.size}")
-        if not np.all(np.isfinite(theta)):
-            raise ValueError("params: contains NaN or inf")
-        self.params = theta.copy()
+            raise ValueError(f"params: expected {self.n_params} values, got {theta.size} "
+                             f"(the network has n_params = {self.n_params})")
+        self._params = theta
 
     def with_params(self, theta) -> "Network":
         """A copy of this network carrying parameters ``theta``."""
@@ -178,7 +201,7 @@ class Network:
     def copy(self) -> "Network":
         net = object.__new__(Network)
         net.layers, net.n_inputs, net._slices = self.layers, self.n_inputs, self._slices
-        net.params = self.params.copy()
+        net._params = self._params.copy()
         net.input_transform = getattr(self, "input_transform", None)
         return net
 
@@ -273,21 +296,37 @@ class Network:
 
     @classmethod
     def load(cls, path) -> "Network":
+        """A network written by :meth:`save`; any other file is a ValueError naming ``path``."""
+        import zipfile
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"path: no saved network at {path}")
-        with np.load(path, allow_pickle=False) as f:
-            arch = json.loads(str(f["architecture"]))
-            params = f["params"].copy()
-        if arch.get("format") != _FORMAT_VERSION:
-            raise ValueError(f"path: unsupported network file format {arch.get('format')!r}")
-        layers = [Dense(d["units"], tuple(d["activation"]) if isinstance(d["activation"], list) else d["activation"],
-                        d["use_bias"]) for d in arch["layers"]]
-        net = cls(layers, n_inputs=arch["n_inputs"], init="glorot_uniform", seed=0)
-        net.set_params(params)
-        if arch.get("input_transform") is not None:
-            from .data import Standardize
-            net.input_transform = Standardize.from_dict(arch["input_transform"])
+        what = f"path: {path} is not a network saved by Network.save"
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                if not hasattr(f, "files") or not {"architecture", "params"} <= set(f.files):
+                    raise ValueError(f"{what} (it lacks the 'architecture' and 'params' entries)")
+                arch = json.loads(str(f["architecture"]))
+                params = f["params"].copy()
+        except ValueError as exc:
+            if str(exc).startswith(what):
+                raise
+            raise ValueError(f"{what} ({exc})") from None
+        except (OSError, EOFError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+            raise ValueError(f"{what} (unreadable: {type(exc).__name__}: {exc})") from None
+        if not isinstance(arch, dict) or arch.get("format") != _FORMAT_VERSION:
+            found = arch.get("format") if isinstance(arch, dict) else None
+            raise ValueError(f"path: unsupported network file format {found!r} in {path}")
+        try:
+            layers = [Dense(d["units"], tuple(d["activation"]) if isinstance(d["activation"], list)
+                            else d["activation"], d["use_bias"]) for d in arch["layers"]]
+            net = cls(layers, n_inputs=arch["n_inputs"], init="glorot_uniform", seed=0)
+            net.set_params(params)
+            if arch.get("input_transform") is not None:
+                from .data import Standardize
+                net.input_transform = Standardize.from_dict(arch["input_transform"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{what} (corrupt architecture: {type(exc).__name__}: {exc})") from None
         return net
 
     def __repr__(self) -> str:

@@ -240,6 +240,15 @@ class NLP:
         rho, _, f_rest = self.global_values(x, p)
         return float(np.mean(self.samples.loss.values(O, self.samples.Y))) + float(rho @ rho) + f_rest
 
+    def lift(self, theta) -> np.ndarray:
+        """The point x of weights θ with every sample's states simulated by a forward pass: its
+        layer rows hold exactly (complementarity pairs with ε = 0), whatever θ is."""
+        th = np.asarray(theta, dtype=float).ravel()
+        sb = self.samples
+        if not sb.rules:
+            return th.copy()
+        return np.concatenate([th, sb.kernels.lift_states(th, sb.X, sb.rules).ravel()])
+
     def data_loss(self, theta, which: str = "train") -> float:
         """Mean loss of the network with weights θ on the training or validation data."""
         return self.evaluate(theta, which)["loss"]

@@ -131,8 +131,9 @@ class SolverOptions(Options):
                                          "the setting alone)", integer(1, allow_none=True))
 
 
-def resolve_options(cls, options=None, overrides=None, solver: str = ""):
-    """An instance of ``cls`` from an instance / dict ``options`` plus keyword ``overrides``."""
+def resolve_options(cls, options=None, overrides=None, solver: str = "", argname: str = "options"):
+    """An instance of ``cls`` from an instance / dict ``options`` plus keyword ``overrides``;
+    ``argname`` is the argument named in messages (``"rule_options"`` for a nested struct)."""
     overrides = dict(overrides or {})
     names = [f.name for f in fields(cls)]
     if options is None:
@@ -142,16 +143,16 @@ def resolve_options(cls, options=None, overrides=None, solver: str = ""):
     elif isinstance(options, dict):
         base = dict(options)
     else:
-        raise TypeError(f"options: expected {cls.__name__} or dict for solver {solver!r}, "
+        raise TypeError(f"{argname}: expected {cls.__name__} or dict for solver {solver!r}, "
                         f"got {type(options).__name__}")
     for k in list(base) + list(overrides):
         if not isinstance(k, str):
-            raise TypeError(f"options: option names must be strings, got {k!r}")
+            raise TypeError(f"{argname}: option names must be strings, got {k!r}")
     merged = {**cls.preprocess(base, solver), **cls.preprocess(overrides, solver)}
     unknown = sorted(set(merged) - set(names))
     if unknown:
         hint = did_you_mean(unknown[0], names + list(cls.ALIASES))
-        raise ValueError(f"options: unknown option(s) {', '.join(map(repr, unknown))} for solver {solver!r}"
+        raise ValueError(f"{argname}: unknown option(s) {', '.join(map(repr, unknown))} for solver {solver!r}"
                          f"{hint or '.'} Valid options: {', '.join(names)}")
     try:
         return cls(**merged)

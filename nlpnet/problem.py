@@ -256,7 +256,7 @@ class Problem:
         with np.errstate(over="ignore", invalid="ignore"):
             obj = nlp.objective(x, p)
             viol = nlp.constraint_violation(x, p)
-        if status.success and not np.isfinite(train):
+        if not np.isfinite(train) and status not in (Status.NUMERICAL_ERROR, Status.FAILED, Status.USER_STOP):
             status, message = Status.NUMERICAL_ERROR, message + " (but the training loss is not finite)"
         tol = None if out is None else out.feasibility_tol
         if status.success and tol is not None and viol > tol * (1 + 1e-9):
@@ -289,6 +289,10 @@ def _split_comparison(expr):
     rows, lb, ub = [], [], []
     for i in range(expr.numel()):
         e = expr[i]
+        if e.is_constant():   # CasADi folded a row without symbols (e.g. a bias-free output at x = 0)
+            if float(e) == 0:
+                raise ValueError(f"constraint: row {i} does not depend on the problem's symbols and is false")
+            continue           # true for every θ: nothing to impose
         op = e.op()
         if op in (ca.OP_LE, ca.OP_LT):
             a, b = e.dep(0), e.dep(1)
@@ -310,4 +314,4 @@ def _split_comparison(expr):
         else:
             raise TypeError("constraint: expected a comparison such as prob.output(X) <= 1 (use <=, >= or ==), "
                             "or pass an expression with lower=/upper=")
-    return ca.vertcat(*rows), np.array(lb), np.array(ub)
+    return (ca.vertcat(*rows) if rows else ca.SX(0, 1)), np.array(lb), np.array(ub)

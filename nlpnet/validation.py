@@ -16,7 +16,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["as_bool", "as_int", "as_float", "as_choice", "as_seed", "as_finite_array", "did_you_mean"]
+__all__ = ["as_bool", "as_int", "as_float", "as_choice", "as_seed", "as_finite_array", "as_interval", "as_dict",
+           "did_you_mean"]
 
 
 def did_you_mean(word, choices) -> str:
@@ -88,9 +89,12 @@ def as_choice(name: str, value, choices):
 
 
 def as_seed(name: str, value):
-    """A seed: None, an integer ≥ 0, or a ``numpy.random.Generator`` (returned as is)."""
-    if value is None or isinstance(value, np.random.Generator):
+    """A seed: None, an integer ≥ 0, or a ``numpy.random.Generator`` / ``SeedSequence``
+    (returned as is). NumPy's own message for ``-1`` names no argument, hence this check."""
+    if value is None or isinstance(value, (np.random.Generator, np.random.SeedSequence)):
         return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected an integer ≥ 0, None or a numpy.random.Generator, got {value!r}")
     return as_int(name, value, 0)
 
 
@@ -109,3 +113,36 @@ def as_finite_array(name: str, value, *, ndim: int | None = None, shape=None) ->
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name}: contains NaN or inf")
     return arr
+
+
+def as_interval(name: str, value, size: int | None = None):
+    """A pair ``(lo, hi)`` of finite numbers or of arrays broadcastable to ``size`` entries,
+    with lo ≤ hi everywhere; returned as two float64 arrays (0-d for scalars)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise TypeError(f"{name}: expected a pair (lo, hi) of numbers or of arrays, got {value!r}")
+    lo = as_finite_array(f"{name}[0]", value[0])
+    hi = as_finite_array(f"{name}[1]", value[1])
+    if size is not None:
+        for part, arr in (("[0]", lo), ("[1]", hi)):
+            if arr.ndim > 1 or (arr.ndim == 1 and arr.size not in (1, size)):
+                raise ValueError(f"{name}{part}: expected a number or {size} values (one per input), "
+                                 f"got shape {arr.shape}")
+    try:
+        reversed_ = np.any(lo > hi)
+    except ValueError:
+        raise ValueError(f"{name}: lo and hi have different shapes {lo.shape} and {hi.shape}") from None
+    if reversed_:
+        raise ValueError(f"{name}: the lower end exceeds the upper end (got {value!r}); give (lo, hi) with lo ≤ hi")
+    return lo, hi
+
+
+def as_dict(name: str, value, *, allow_none: bool = True) -> dict:
+    """A dict with string keys (a copy); None gives {} when ``allow_none``."""
+    if value is None and allow_none:
+        return {}
+    if not isinstance(value, dict):
+        raise TypeError(f"{name}: expected a dict, got {type(value).__name__} {value!r}")
+    for k in value:
+        if not isinstance(k, str):
+            raise TypeError(f"{name}: keys must be strings, got {k!r}")
+    return dict(value)

@@ -123,7 +123,7 @@ def test_single_shooting_refused():
 
 @pytest.mark.parametrize("opts, name", [
     ({"rule": "nope"}, "rule"), ({"inner": "bfgs"}, "inner"), ({"beta": -1.0}, "beta"),
-    ({"tau": -1.0}, "tau"), ({"max_outer": 0}, "max_outer"), ({"multipliers": "ones"}, "multipliers"),
+    ({"tau": -1.0}, "tau"), ({"max_outer": -1}, "max_outer"), ({"multipliers": "ones"}, "multipliers"),
     ({"linear_solver": "qr"}, "linear_solver"), ({"rule_options": {"gamma": 2}}, "rule_options"),
     ({"rule": "liu", "rule_options": {"eta1": 2.0}}, "eta1"), ({"grad_tol": 0.0}, "grad_tol"),
     ({"max_time": -1}, "max_time"), ({"bogus": 1}, "bogus"), ({"objective_scale": "x"}, "objective_scale"),

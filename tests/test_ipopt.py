@@ -83,11 +83,13 @@ def test_ipopt_single_shooting_reaches_the_same_kind_of_fit():
 
 def test_ipopt_trains_relu_by_complementarity(relu_solved):
     prob, res = relu_solved
-    assert res.status is Status.SUCCESS, res.message
+    assert res.success, res.message
     assert res.train_loss < 0.01  # measured 2.2e-3; y = 0 gives ~0.5
     stages = res.stats["stages"]
     assert len(stages) >= 2  # a homotopy, not one solve of the degenerate MPCC
-    assert all(s["status"] in ("Solve_Succeeded", "Solved_To_Acceptable_Level") for s in stages)
+    # IPOPT's own statuses, or nlpnet's stops of a relaxed stage being exploited / a stalled branch NLP
+    assert all(s["status"] in ("Solve_Succeeded", "Solved_To_Acceptable_Level", "Relaxation_Exploited",
+                               "Branch_NLP_Stalled") for s in stages)
     assert sum(s["iterations"] for s in stages) == res.iterations
     assert "complementarity" in res.message
     # one row per iteration plus each stage's starting point (+ any restoration-phase entries)

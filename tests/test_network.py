@@ -61,7 +61,7 @@ def test_activation_derivative_matches_casadi_ad(spec):
 
 
 @pytest.mark.parametrize("spec,name,alpha", [
-    ("linear", "identity", 0.0), ("tansig", "tanh", 0.0), ("poslin", "relu", 0.0), (None, "identity", 0.0),
+    ("linear", "identity", 0.0), ("tansig", "tanh", 0.0), ("poslin", "relu", 0.0),
     ("leaky_relu", "leaky_relu", 0.01), ("leaky_relu(0.2)", "leaky_relu", 0.2),
     (("leaky_relu", 0.3), "leaky_relu", 0.3), ("  TANH ", "tanh", 0.0)])
 def test_get_activation_accepts_names_and_aliases(spec, name, alpha):
@@ -71,7 +71,10 @@ def test_get_activation_accepts_names_and_aliases(spec, name, alpha):
 
 @pytest.mark.parametrize("spec,exc,match", [
     ("swish", ValueError, r"activation: unknown activation 'swish'.*tanh"),
-    (("leaky_relu", 1.5), ValueError, r"alpha must lie in \(0, 1\)"),
+    (("leaky_relu", 1.5), ValueError, r"^activation alpha: the leaky_relu slope must lie in \(0, 1\)"),
+    (None, TypeError, r"^activation: got None; write 'identity' for a linear layer"),
+    (("tanh", 0.5), ValueError, r"^activation: a slope alpha applies to 'leaky_relu' only"),
+    (["relu", "tanh"], TypeError, r"^activation: expected one activation, got the list"),
     ("leaky_relu(abc)", ValueError, r"cannot read alpha"),
     (3, TypeError, r"activation: expected an activation name"),
 ])
@@ -125,7 +128,7 @@ def test_network_rejects_bad_arguments(kwargs, exc, match):
 def test_dense_rejects_bad_units():
     with pytest.raises(ValueError, match=r"Dense.units"):
         Dense(0)
-    with pytest.raises(ValueError, match=r"Dense.units"):
+    with pytest.raises(TypeError, match=r"^Dense.units: expected an integer"):
         Dense(2.5)
 
 

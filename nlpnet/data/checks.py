@@ -157,6 +157,9 @@ def as_targets(y, n_outputs: int, n_samples: int, name: str = "y", x_name: str =
     return arr
 
 
-def as_generator(seed) -> np.random.Generator:
-    """A Generator from a seed (int, None, SeedSequence) or the Generator itself."""
+def as_generator(seed, name: str = "seed") -> np.random.Generator:
+    """A Generator from a seed (int ≥ 0, None, SeedSequence) or the Generator itself; a bad
+    seed (``-1``, ``1.5``, ``"a"``) is refused naming ``name``."""
+    from ..validation import as_seed
+    seed = as_seed(name, seed)
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)

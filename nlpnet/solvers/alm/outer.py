@@ -44,13 +44,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import casadi as ca
 import numpy as np
 
 from ...options import SolverOptions, boolean, choice, integer, option, real
 from ...result import History, SolverOutput, Status
+from ...validation import as_dict
 from ..common import Budget, IterationLog
-from .inner import AugmentedResidual, InnerResult, IpoptInner, LevenbergMarquardt, as_inner
+from .inner import AugmentedResidual, IpoptInner, LevenbergMarquardt, as_inner
+from .ipopt_subproblem import ipopt_inner as _ipopt_inner
 from .rules import OuterState, as_rule, initial_multipliers
 from .structure import LiftedStructure
 
@@ -93,7 +94,7 @@ class AlmOptions(SolverOptions):
     """
 
     ALIASES = {"max_outer": "max_iter"}
-    max_iter: int = option(10, "outer iterations (the thesis: 10)", integer(1))
+    max_iter: int = option(10, "outer iterations (the thesis: 10; 0: return the start point)", integer(0))
     rule: object = option("thesis", "outer rule: 'thesis', 'classic', 'liu', a rule object or a dict",
                           lambda n, v: as_rule(n, v))
     inner: object = option("lm", "inner solver: 'lm', 'gauss_newton', 'ipopt', an object or a dict",
@@ -127,9 +128,7 @@ class AlmOptions(SolverOptions):
     @classmethod
     def preprocess(cls, values, solver=""):
         values = super().preprocess(values, solver)
-        rule_params = dict(values.pop("rule_options", None) or {})
-        if not isinstance(rule_params, dict):
-            raise TypeError(f"rule_options: expected a dict of the rule's parameters, got {rule_params!r}")
+        rule_params = as_dict("rule_options", values.pop("rule_options", None))
         beta = values.pop("beta", None)
         rule = values.get("rule", "thesis")
         if beta is not None or rule_params:
@@ -152,6 +151,9 @@ class AlmOptions(SolverOptions):
 
 # --------------------------------------------------------------------------- checks
 def _check(nlp, opts: AlmOptions):
+    if opts.patience is not None and nlp.validation is None:
+        raise ValueError("patience: stops on the validation loss, but the problem has no validation data; build the "
+                         "Problem with X_val=, y_val= or drop patience")
     eq = nlp.equality_equivalent()
     if np.any(~eq.is_equality):
         raise ValueError("alm: the problem has inequality constraints (from subject_to with <=/>= or bounds); "
@@ -196,36 +198,6 @@ class _Sizes:
         self.N, self.n_th, self.n_r = N, n_th, n_r
 
 
-# --------------------------------------------------------------------------- inner ipopt
-class _IpoptSubproblem:
-    """min_u L_β(u, λ) on the expanded NLP with (λ, β) as parameters: built once."""
-
-    def __init__(self, nlp, inner: IpoptInner, c_obj: float):
-        ex = nlp.expanded()
-        lam, beta = ca.SX.sym("lam", nlp.n_g), ca.SX.sym("beta")
-        h = ex.g
-        L = 0.5 * c_obj * ex.f + ca.dot(lam, h) + 0.5 * beta * ca.dot(h, h)
-        self.base = {"tol": inner.tol, "max_iter": inner.max_iter, "print_level": 0, "sb": "yes",
-                     "mumps_pivot_order": 5, **inner.ipopt}
-        self.problem = {"x": ex.x, "f": L, "p": ca.vertcat(lam, beta, ex.p)}
-        self.grad = ca.Function("gradL", [ex.x, lam, beta, ex.p], [ca.gradient(L, ex.x)])
-        self.p0 = nlp.p0
-
-    def solve(self, x, lam, beta, budget: Budget) -> InnerResult:
-        ip = dict(self.base)
-        if np.isfinite(budget.left()):
-            ip["max_wall_time"] = max(float(budget.left()), 1e-3)
-        solver = ca.nlpsol("alm_inner", "ipopt", self.problem, {"ipopt": ip, "print_time": False})
-        sol = solver(x0=x, p=np.concatenate([lam, [beta], self.p0]))
-        st = solver.stats()
-        x = np.asarray(sol["x"]).ravel()
-        g = np.asarray(self.grad(x, lam, beta, self.p0)).ravel()
-        n = int(st.get("iter_count", 0))
-        return InnerResult(x=x, iterations=n, accepted=n, jacobian_evals=n + 1,
-                           grad_norm=float(np.max(np.abs(g))) / beta if g.size else 0.0,
-                           cost=float(sol["f"]), mu=0.0, reason=st.get("return_status", ""))
-
-
 # --------------------------------------------------------------------------- one outer iteration's end
 def record_iteration(nlp, st, budget, k, u, glob, h, grad_inf, beta, eta, history, log, best, extra) -> dict:
     """The history row of outer iteration k (the shared columns, then the ALM's), logged; the
@@ -257,6 +229,8 @@ def stop_reason(opts, k, row, losses, best, rule_stop, budget, inner_total, u, p
     feasible = h_inf <= opts.acceptable_feas_tol
     if not (np.isfinite(loss) and np.all(np.isfinite(u))):
         return "non_finite", prev_u
+    if row.get("inner_reason") == "max_time":    # the inner solver was cut by the budget: no test on a partial step
+        return "max_time", u
     if row["grad_norm"] <= opts.grad_tol and h_inf <= opts.feas_tol:
         return "kkt", u
     if opts.tau is not None and k >= opts.stagnation_start and (1 + opts.tau) * loss > losses[-2]:
@@ -293,13 +267,16 @@ def _violation(st, loc, glob):
 def _solve(nlp, opts: AlmOptions) -> SolverOutput:
     budget = Budget(opts.max_time)
     rule, inner = opts.rule, opts.inner
+    c_obj = float(nlp.N) if opts.objective_scale == "samples" else float(opts.objective_scale)
+    ipopt_sub, stop = _ipopt_inner(nlp, opts, c_obj, budget)
+    if stop is not None:       # max_iter=0, or an IPOPT set-up that cannot fit in max_time
+        return SolverOutput(x=nlp.x0.copy(), raw_status=stop[0], iterations=0, detail=stop[1], p=nlp.p0,
+                            stats={"setup_time": budget.elapsed()}, feasibility_tol=opts.acceptable_feas_tol)
     st = LiftedStructure(nlp)
     if opts.batch_size is not None and opts.batch_size < st.N:
         from .minibatch import solve_minibatch
         return solve_minibatch(nlp, opts, st, budget)
     n_g = nlp.n_g
-    c_obj = float(st.N) if opts.objective_scale == "samples" else float(opts.objective_scale)
-    ipopt_sub = _IpoptSubproblem(nlp, inner, c_obj) if isinstance(inner, IpoptInner) else None
     linear = None if ipopt_sub is not None else inner.linear(st)
     unit = 1.0 / np.sqrt(st.N)
 
@@ -344,11 +321,10 @@ def _solve(nlp, opts: AlmOptions) -> SolverOutput:
             lam_new, beta_new, eta_new, rule_stop, extra = rule.update(
                 OuterState(k=k, beta=beta, eta=eta, lam=lam, h=h_model, h_norm=float(np.linalg.norm(h_model)),
                            h0_norm=h0_norm, h_history=h_hist))
-            row = record_iteration(nlp, st, budget, k, u, glob, h, grad_inf, beta, eta, history, log, best, {"inner_iterations": res.iterations,
-                                          "kappa": np.inf if kappa is None else kappa,
-                                          "jacobian_evals": res.jacobian_evals,
-                                          "cg_iterations": res.extra.get("cg_iterations", 0),
-                                          "inner_reason": res.reason, **extra})
+            row = record_iteration(nlp, st, budget, k, u, glob, h, grad_inf, beta, eta, history, log, best, {
+                "inner_iterations": res.iterations, "kappa": np.inf if kappa is None else kappa,
+                "jacobian_evals": res.jacobian_evals, "cg_iterations": res.extra.get("cg_iterations", 0),
+                "inner_reason": res.reason, **extra})
             losses.append(row["loss"])
             lam = np.clip(lam_new, -opts.lambda_max, opts.lambda_max)
             beta, eta = min(beta_new, opts.beta_max), eta_new

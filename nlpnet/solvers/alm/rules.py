@@ -152,11 +152,11 @@ def as_rule(name, value, **params):
         return value.replace(**params) if params else value
     if isinstance(value, str):
         kind = as_choice(name, value, tuple(RULES))
-        return resolve_options(RULES[kind], params, None, f"rule_options of rule {kind!r}")
+        return resolve_options(RULES[kind], params, None, f"alm (rule {kind!r})", argname="rule_options")
     if isinstance(value, dict):
         spec = dict(value)
         kind = as_choice(f"{name}.kind", spec.pop("kind", "thesis"), tuple(RULES))
-        return resolve_options(RULES[kind], {**spec, **params}, None, f"alm rule {kind}")
+        return resolve_options(RULES[kind], {**spec, **params}, None, f"alm (rule {kind!r})", argname=name)
     raise TypeError(f"{name}: expected 'thesis', 'classic', 'liu', a rule object or a dict, got {type(value).__name__}")
 
 

@@ -210,6 +210,10 @@ def train_first_order(objective: BatchObjective, opt, opts, schedule, theta0, mo
     try:
         with np.errstate(over="ignore", invalid="ignore"):     # divergence is detected, not warned about
             _epochs(objective, opt, opts, schedule, monitor, state)
+            # the last update's weights were never evaluated: a step into overflow (finite weights,
+            # infinite loss) must not be returned as a max_iter result
+            if state["raw"] not in ("non_finite", "user_stop") and not np.isfinite(objective(state["theta"])[0]):
+                state["raw"] = "non_finite"
     except KeyboardInterrupt:
         state["raw"] = "user_stop"
     return state["theta"], state["raw"], len(monitor.history) - rows0
