@@ -79,6 +79,28 @@ def test_structured_solve_equals_dense(damping, method, reg, mu):
         assert np.max(np.abs(d - d_ref)) <= 1e-10 * max(1.0, np.max(np.abs(d_ref)))
 
 
+@pytest.mark.parametrize("reg", [None, nlpnet.L2(1e-2)], ids=["plain", "l2"])
+def test_cg_in_the_eigenbasis_solves_the_same_system(monkeypatch, reg):
+    """Layers too wide for exact neuron blocks are solved in their eigenbasis (rotated
+    products, diagonal preconditioner; weight-coupled global rows applied in the original
+    basis): forced on every layer here, the step still solves the damped system."""
+    from nlpnet.solvers.alm import block_solve
+    monkeypatch.setattr(block_solve, "_BLOCK_ELEMENTS", 0)
+    nlp = _problem("tanh", sizes=(3, 5, 4, 2), n=11, reg=reg).nlp
+    _, model = _model(nlp)
+    x = _point(nlp)
+    r = model.residual(x)
+    jac = model.jacobian(x)
+    mu = 1e-2
+    d, info = solve_damped(jac, r[0], r[1], mu, "cg", "layer", cg_tol=1e-13, cg_maxiter=3000)
+    J = jac.dense()
+    rv = np.concatenate([r[0].ravel(), r[1]])
+    H = J.T @ J + _damping_matrix(jac, mu, "layer")
+    g = J.T @ rv
+    assert 0 < info["cg_iterations"] < 3000
+    assert np.linalg.norm(H @ d + g) <= 1e-10 * np.linalg.norm(g)
+
+
 @pytest.mark.parametrize("damping", ["identity", "layer"])
 def test_eliminations_match_their_dense_formula(damping):
     nlp = _problem("tanh", sizes=(2, 5, 4, 3, 2)).nlp

@@ -106,20 +106,34 @@ class LiftedJacobian:
         return np.broadcast_to(s, shape) if np.ndim(s) == 0 else s
 
     # ---------------------------------------------------------------- products
-    def A_mul(self, v_theta):
+    def A_mul(self, v_theta, inputs=None):
+        """A v. ``inputs`` {k: (Ã, cols)} replaces layer k's inputs [Z_{k−1}, 1] by Ã (N × n)
+        and reads its weights as the (d_k × n) matrix v[cols], bias column included: the same
+        product in another basis of the fan-in (see :mod:`nlpnet.solvers.alm.block_solve`)."""
+        inputs = inputs or {}
         out = np.empty((self.N, self.n_r))
         for k, ((W, b), Z) in enumerate(zip(self.kern.weights(v_theta), self.Zs)):
-            P = Z @ W.T
-            if b is not None:
-                P += b
+            if k in inputs:
+                Zt, cols = inputs[k]
+                P = Zt @ v_theta[cols].T
+            else:
+                P = Z @ W.T
+                if b is not None:
+                    P += b
             self._block(out, k)[:] = P * self.sD[k]
         return out
 
-    def A_tmul(self, Wl):
+    def A_tmul(self, Wl, inputs=None):
+        """Aᵀ w, with ``inputs`` as in :meth:`A_mul` (layer k's entries then in its basis)."""
+        inputs = inputs or {}
         g = np.zeros(self.n_th)
         kern = self.kern
         for k, Z in enumerate(self.Zs):
             U = self._block(Wl, k) * self.sD[k]
+            if k in inputs:
+                Zt, cols = inputs[k]
+                g[cols] = U.T @ Zt
+                continue
             np.matmul(Z.T, U, out=kern.transposed_view(g, k))
             if kern.use_bias[k]:
                 np.sum(U, axis=0, out=g[kern.slices[k][1]])

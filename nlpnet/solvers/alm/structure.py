@@ -87,12 +87,12 @@ class LiftedStructure:
         return sub
 
     def layer_eigenbasis(self, k, Zext):
-        """(Q, (ÃQ)²) for the preconditioner of layer k: Q the eigenvectors of ÃᵀÃ. The input
+        """(Q, ÃQ) for the preconditioner of layer k: Q the eigenvectors of ÃᵀÃ. The input
         layer's Ã is the data, so its basis is computed once per structure."""
         if k == 0 and self._eig0 is not None:
             return self._eig0
         _, Q = np.linalg.eigh(Zext.T @ Zext)
-        out = (Q, (Zext @ Q) ** 2)
+        out = (Q, Zext @ Q)
         if k == 0:
             self._eig0 = out
         return out
