@@ -109,15 +109,14 @@ class LayerDamping:
         self.n_s = F.shape[2]
 
     def _parts(self, u):
-        """v = u_g + Fᵀu_o, q = F v, t = H q and G v = (v − Fᵀt)/c: three batched products of
-        F, the rest d_L × d_L (u_o already multiplied by L_f when the rows are weighted)."""
-        F, Ft = self.F, self.Ft
+        """With v = u_g + Fᵀu_o: q = F v = F u_g + P u_o, t = H q and
+        G v = (v − Fᵀt)/c = (u_g + Fᵀ(u_o − t))/c: two batched products of F, the rest
+        d_L × d_L (u_o already multiplied by L_f when the rows are weighted)."""
         ug, uo = u[:, :self.n_s], u[:, self.n_s:]
-        v = ug + np.matmul(Ft, uo[:, :, None])[:, :, 0]
-        q = np.matmul(F, v[:, :, None])
-        t = np.matmul(self.H, q)
-        Gv = (v - np.matmul(Ft, t)[:, :, 0]) / self.c
-        return ug, uo, q[:, :, 0], t[:, :, 0], Gv
+        q = np.matmul(self.F, ug[:, :, None]) + np.matmul(self.P, uo[:, :, None])
+        t = np.matmul(self.H, q)[:, :, 0]
+        Gv = (ug + np.matmul(self.Ft, (uo - t)[:, :, None])[:, :, 0]) / self.c
+        return ug, uo, q[:, :, 0], t, Gv
 
     def _hat(self, u):
         """L̂u = (u_g, L_f u_o)."""
