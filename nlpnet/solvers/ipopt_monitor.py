@@ -35,7 +35,7 @@ from contextlib import contextmanager
 import casadi as ca
 import numpy as np
 
-__all__ = ["Recorder", "natural_violation", "sigint_as_flag"]
+__all__ = ["IterationCallback", "Recorder", "natural_violation", "sigint_as_flag"]
 
 
 @contextmanager
@@ -74,29 +74,16 @@ def natural_violation(nlp, x, g) -> float:
     return worst if np.isfinite(worst) else float("inf")
 
 
-class Recorder(ca.Callback):
-    """The iteration callback (see the module docstring). ``deadline`` is a
-    ``time.perf_counter()`` value or None; ``tol`` the violation a feasible point may have."""
+class IterationCallback(ca.Callback):
+    """CasADi's ``iteration_callback`` protocol: called with nlpsol's outputs, of which it
+    receives f and those named in ``dense`` ({"x": n_x, "g": n_g}); the others are declared
+    empty so CasADi does not copy them. ``eval`` returns [1] to ask IPOPT to stop."""
 
-    def __init__(self, nlp, history, log, t0: float, *, tol: float, deadline=None, patience=None):
+    def __init__(self, name: str, dense: dict):
         ca.Callback.__init__(self)
-        self.nlp, self.nx, self.ng = nlp, nlp.n_x, nlp.n_g
-        self.history, self.log, self.t0 = history, log, t0
-        self.tol, self.deadline, self.patience = tol, deadline, patience
-        self.stage, self.eps = 0, None
-        self.base, self.calls = 0, 0            # IPOPT iterations before this stage; callbacks in it
-        self.stop = None                        # why the callback asked IPOPT to stop: user, time, validation
-        self.sigint = False                     # set by sigint_as_flag's handler
-        self.network_points = not nlp.glob.on_states
-        self.n_user = nlp.glob.rows.numel()
-        self.best = None                        # (objective, x of the best feasible point, iteration)
-        self.best_val = None                    # (validation loss, x, iteration)
-        self.durations, self._last = [], None
-        self.exploit_ratio, self.exploit_limit, self.exploited = 10.0, None, 0
-        self.stall_window, self._feasible_f = None, []
-        self.construct("nlpnet_ipopt_recorder", {})
+        self._dense = dense
+        self.construct(name, {})
 
-    # ------------------------------------------------------------------ CasADi callback protocol
     def get_n_in(self):
         return ca.nlpsol_n_out()
 
@@ -113,11 +100,29 @@ class Recorder(ca.Callback):
         n = ca.nlpsol_out(i)
         if n == "f":
             return ca.Sparsity.scalar()
-        if n == "x":
-            return ca.Sparsity.dense(self.nx)
-        if n == "g":
-            return ca.Sparsity.dense(self.ng)
-        return ca.Sparsity(0, 0)
+        return ca.Sparsity.dense(self._dense[n]) if n in self._dense else ca.Sparsity(0, 0)
+
+
+class Recorder(IterationCallback):
+    """The iteration callback (see the module docstring). ``deadline`` is a
+    ``time.perf_counter()`` value or None; ``tol`` the violation a feasible point may have."""
+
+    def __init__(self, nlp, history, log, t0: float, *, tol: float, deadline=None, patience=None):
+        self.nlp, self.nx, self.ng = nlp, nlp.n_x, nlp.n_g
+        self.history, self.log, self.t0 = history, log, t0
+        self.tol, self.deadline, self.patience = tol, deadline, patience
+        self.stage, self.eps = 0, None
+        self.base, self.calls = 0, 0            # IPOPT iterations before this stage; callbacks in it
+        self.stop = None                        # why the callback asked IPOPT to stop: user, time, validation
+        self.sigint = False                     # set by sigint_as_flag's handler
+        self.network_points = not nlp.glob.on_states
+        self.n_user = nlp.glob.rows.numel()
+        self.best = None                        # (objective, x of the best feasible point, iteration)
+        self.best_val = None                    # (validation loss, x, iteration)
+        self.durations, self._last = [], None
+        self.exploit_ratio, self.exploit_limit, self.exploited = 10.0, None, 0
+        self.stall_window, self._feasible_f = None, []
+        IterationCallback.__init__(self, "nlpnet_ipopt_recorder", {"x": self.nx, "g": self.ng})
 
     def start_stage(self, k: int, eps, iterations_before: int, exploit_limit=None, stall_window=None) -> None:
         """A new homotopy stage. With ``exploit_limit`` (relaxed stages that only choose the

@@ -25,35 +25,19 @@ import time
 import casadi as ca
 import numpy as np
 
-from ..ipopt_monitor import sigint_as_flag
+from ..ipopt_monitor import IterationCallback, sigint_as_flag
 from ..setup import run_setup
 from .inner import InnerResult
 
 __all__ = ["IpoptSubproblem"]
 
 
-class _Deadline(ca.Callback):
+class _Deadline(IterationCallback):
     """Asks IPOPT to stop when the next iteration would end past the deadline (or on Ctrl-C)."""
 
     def __init__(self, nx):
-        ca.Callback.__init__(self)
         self.nx, self.deadline, self.last, self.longest, self.stop = nx, None, None, 0.0, None
-        self.construct("nlpnet_alm_inner_deadline", {})
-
-    def get_n_in(self):
-        return ca.nlpsol_n_out()
-
-    def get_n_out(self):
-        return 1
-
-    def get_name_in(self, i):
-        return ca.nlpsol_out(i)
-
-    def get_name_out(self, i):
-        return "ret"
-
-    def get_sparsity_in(self, i):
-        return ca.Sparsity.scalar() if ca.nlpsol_out(i) == "f" else ca.Sparsity(0, 0)
+        IterationCallback.__init__(self, "nlpnet_alm_inner_deadline", {})
 
     def reset(self, deadline):
         self.deadline, self.last, self.longest, self.stop = deadline, time.perf_counter(), 0.0, None

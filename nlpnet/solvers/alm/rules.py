@@ -82,7 +82,18 @@ class ThesisRule(Options):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ClassicRule(Options):
+class _GeometricTolerance(Options):
+    """Inner tolerances η_0, η_{k+1} = max(η_k·eta_factor, eta_min), shared by two rules."""
+
+    PREFIX = "rule."
+    eta0: float = option(1e-2, "first inner tolerance", real(positive=True))
+    eta_factor: float = option(0.1, "inner tolerance factor per outer step (in (0, 1])",
+                               real(lo=0.0, hi=1.0, lo_open=True))
+    eta_min: float = option(1e-10, "smallest inner tolerance", real(positive=True))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClassicRule(_GeometricTolerance):
     """beta0: first penalty; increase: factor κ for β; required_decrease: keep β when
     ‖h_k‖ ≤ this × ‖h_{k−1}‖; eta0, eta_factor, eta_min: inner tolerances η."""
 
@@ -91,10 +102,6 @@ class ClassicRule(Options):
     increase: float = option(10.0, "penalty factor κ > 1", real(lo=1.0, lo_open=True))
     required_decrease: float = option(0.25, "keep β when ‖h_k‖ ≤ this × ‖h_{k−1}‖ (in (0, 1))",
                                       real(lo=0.0, hi=1.0, lo_open=True, hi_open=True))
-    eta0: float = option(1e-2, "first inner tolerance", real(positive=True))
-    eta_factor: float = option(0.1, "inner tolerance factor per outer step (in (0, 1])",
-                               real(lo=0.0, hi=1.0, lo_open=True))
-    eta_min: float = option(1e-10, "smallest inner tolerance", real(positive=True))
     name = "classic"
     penalty = "beta0"
 
@@ -108,7 +115,7 @@ class ClassicRule(Options):
 
 
 @dataclass(frozen=True, kw_only=True)
-class LiuRule(Options):
+class LiuRule(_GeometricTolerance):
     """rho0: first penalty ρ₀; gamma: memory γ; eta1 ∈ (0, 1): required decrease; eta2 > 1:
     penalty factor; eta3 > 0: exponent in ‖ξ‖^{1+η₃} (the slides' theory asks η₃ > 1);
     stop_factor: stop once ρ > stop_factor·ρ₀; eta0, eta_factor, eta_min: inner tolerances."""
@@ -120,10 +127,6 @@ class LiuRule(Options):
     eta2: float = option(10.0, "penalty factor η₂ > 1", real(lo=1.0, lo_open=True))
     eta3: float = option(1.1, "exponent η₃ in ‖ξ‖^{1+η₃}", real(positive=True))
     stop_factor: float = option(1e3, "stop once ρ > stop_factor·ρ₀", real(positive=True))
-    eta0: float = option(1e-2, "first inner tolerance", real(positive=True))
-    eta_factor: float = option(0.1, "inner tolerance factor per outer step (in (0, 1])",
-                               real(lo=0.0, hi=1.0, lo_open=True))
-    eta_min: float = option(1e-10, "smallest inner tolerance", real(positive=True))
     name = "liu"
     penalty = "rho0"
 
