@@ -79,14 +79,19 @@ def test_structured_solve_equals_dense(damping, method, reg, mu):
         assert np.max(np.abs(d - d_ref)) <= 1e-10 * max(1.0, np.max(np.abs(d_ref)))
 
 
-@pytest.mark.parametrize("reg", [None, nlpnet.L2(1e-2)], ids=["plain", "l2"])
-def test_cg_in_the_eigenbasis_solves_the_same_system(monkeypatch, reg):
+@pytest.mark.parametrize("rows", ["plain", "l2", "coupled"])
+def test_cg_in_the_eigenbasis_solves_the_same_system(monkeypatch, rows):
     """Layers too wide for exact neuron blocks are solved in their eigenbasis (rotated
-    products, diagonal preconditioner; weight-coupled global rows applied in the original
-    basis): forced on every layer here, the step still solves the damped system."""
+    products, diagonal preconditioner; weight decay by its low-rank form in that basis, rows
+    coupling weights in the original basis): forced on every layer here, the step still
+    solves the damped system."""
     from nlpnet.solvers.alm import block_solve
     monkeypatch.setattr(block_solve, "_BLOCK_ELEMENTS", 0)
-    nlp = _problem("tanh", sizes=(3, 5, 4, 2), n=11, reg=reg).nlp
+    prob = _problem("tanh", sizes=(3, 5, 4, 2), n=11, reg=nlpnet.L2(1e-2) if rows == "l2" else None)
+    if rows == "coupled":
+        W1 = prob.weights()[0][0]
+        prob.subject_to(W1[0, 0] + W1[1, 2] - W1[2, 1] == 0.3)
+    nlp = prob.nlp
     _, model = _model(nlp)
     x = _point(nlp)
     r = model.residual(x)

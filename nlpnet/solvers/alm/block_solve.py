@@ -28,6 +28,7 @@ All costs are linear in N.
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 
 from .elimination import make_elimination
 
@@ -119,15 +120,10 @@ def _pcg(jac, E, rhs, mu, tol, maxiter, preconditioner):
             out[cols] = v[cols] @ (Q.T if inverse else Q)
         return out
 
-    # weight-coupled global rows in a rotated layer: CᵀC is applied in the original basis
-    rot_cols = np.concatenate([cols.ravel() for _, cols, _ in rotated.values()]) if rotated else []
-    coupled = C.nnz > 0 and C[:, rot_cols].nnz > 0
+    gram = _global_gram(C, rotated, turn)
 
     def S_mul(v):
-        out = jac.lj.A_tmul(E.apply(jac.lj.A_mul(v, inputs)), inputs) + mu * v
-        if coupled:
-            return out + turn(C.T @ (C @ turn(v, inverse=True)))
-        return out + C.T @ (C @ v) if C.nnz else out
+        return jac.lj.A_tmul(E.apply(jac.lj.A_mul(v, inputs)), inputs) + mu * v + gram(v)
 
     b = turn(rhs)
     x = np.zeros(b.size)
@@ -154,6 +150,44 @@ def _pcg(jac, E, rhs, mu, tol, maxiter, preconditioner):
         p = z + (rz_new / rz) * p
         rz = rz_new
     return turn(x, inverse=True), it
+
+
+def _global_gram(C, rotated, turn):
+    """v ↦ R CᵀC Rᵀ v, the global rows' term in the basis CG runs in.
+
+    Where CᵀC is diagonal on the rotated columns (weight decay, with or without the biases),
+    neuron i's part is Qᵀ diag(c_i) Q = α_i I + Q_Pᵀ diag(c_i − α_i)_P Q_P with α_i its first
+    entry and P the few fan-in positions where c_i differs (the bias): O(|P| n) per neuron
+    instead of two products with Q. Otherwise the term is applied in the original basis."""
+    if not C.nnz:
+        return lambda v: 0.0
+    if not rotated:
+        return lambda v: C.T @ (C @ v)
+    CtC = (C.T @ C).tocsr()
+    diag = CtC.diagonal()
+    rot = np.concatenate([cols.ravel() for _, cols, _ in rotated.values()])
+    sub = CtC[rot]
+    if sub.nnz != np.count_nonzero(diag[rot]) or np.any(sub.indices != np.repeat(rot, np.diff(sub.indptr))):
+        return lambda v: turn(C.T @ (C @ turn(v, inverse=True)))      # cross terms: the general way
+    plans = []
+    for _, cols, Q in rotated.values():
+        c = diag[cols]                                               # (d × n)
+        alpha = c[:, :1]
+        P = np.flatnonzero(np.any(c != alpha, axis=0))
+        if P.size > cols.shape[1] // 4:
+            return lambda v: turn(C.T @ (C @ turn(v, inverse=True)))
+        plans.append((cols, alpha, (c - alpha)[:, P], Q[P]))
+    keep = np.ones(CtC.shape[0])
+    keep[rot] = 0.0
+    rest = sparse.diags(keep) @ CtC     # the other columns' term (no cross terms with the rotated ones)
+
+    def apply(v):
+        out = rest @ v
+        for cols, alpha, r, QP in plans:
+            w = v[cols]
+            out[cols] = alpha * w + ((w @ QP.T) * r) @ QP
+        return out
+    return apply
 
 
 def _preconditioner(jac, E, mu, kind):
