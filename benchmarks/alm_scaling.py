@@ -210,12 +210,6 @@ def main(argv=None):
         args.sizes, args.reps, args.trf_probe, args.trf_budget = "100,300", 1, 2, 3.0
     sizes = [int(s) for s in args.sizes.split(",")]
     scipy_ok = not args.no_scipy
-    if scipy_ok:
-        try:
-            import scipy  # noqa: F401
-        except ImportError:
-            print("scipy not installed (pip install nlpnet[bench]); skipping the trf comparison")
-            scipy_ok = False
     print(f"{'N':>6} | {'LM iter (ms)':>12} {'LM peak MB':>10} | {'ALM (s)':>8} {'outer':>5} {'inner':>5} "
           f"{'MSE':>8} {'ALM peak MB':>11} | {'trf it (ms)':>11} {'trf/LM':>6} | {'trf ALM (s)':>11} {'nfev':>5} "
           f"{'trf MSE':>8} status")
