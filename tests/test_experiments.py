@@ -179,3 +179,28 @@ def test_mnist_rows_hold_consistent_metrics_and_a_confusion_matrix_per_run(tmp_p
     table = (tmp_path / "table.md").read_text()
     assert "| 784-16-10-N100-ce | ALM (full batch) | 1 |" in table
     assert (tmp_path / "confusion.png").exists() and (tmp_path / "curves_784-16-10-N100-mse.png").exists()
+
+
+def test_mnist_reads_the_full_data_set_from_idx_files(tmp_path):
+    from nlpnet.data import write_idx
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "idx"
+    folder.mkdir()
+    for kind, per_class in (("train", 12), ("t10k", 3)):   # more than --quick's 10 + 2 per class
+        labels = np.repeat(np.arange(10, dtype=np.uint8), per_class)
+        rng.shuffle(labels)
+        images = rng.integers(0, 256, (labels.size, 28, 28)).astype(np.uint8)
+        images[np.arange(labels.size), labels, :] = 255    # a learnable stroke: row = class
+        write_idx(folder / f"{kind}-images-idx3-ubyte", images)
+        write_idx(folder / f"{kind}-labels-idx1-ubyte.gz", labels)
+    out = tmp_path / "out"
+    assert experiment_main(["mnist", "--quick", "--idx", str(folder), "--methods", "lbfgs", "--losses", "ce",
+                            "--out", str(out), "--progress", "none"]) == 0
+    row, = list(csv.DictReader((out / "runs.csv").open(newline="")))
+    assert row["status"] == "success" or row["status"] == "max_iter", row["message"]
+    assert np.array(row["confusion"].split(), int).sum() == 20          # 2 test digits per class from t10k
+    assert float(row["train_accuracy"]) > 0.9                           # the stroke is learnt in 20 iterations
+    # N beyond what the files hold fails before any run, naming the flag
+    code = _exit_code(lambda: experiment_main(["mnist", "--sizes", "200", "--idx", str(folder), "--methods", "adam",
+                                               "--out", str(tmp_path / "o2")]))
+    assert code == 2 and not (tmp_path / "o2" / "runs.csv").exists()

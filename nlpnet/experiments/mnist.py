@@ -17,7 +17,8 @@ same for every method of the run. Methods:
 * ``alm``       the augmented Lagrangian method on the multiple-shooting problem (ReLU as the
   equality z = max(a, 0)), full batch, with the settings of :data:`ALM_OPTIONS` on the problem
   with weight decay ``nlpnet.L2(ALM_L2)``;
-* ``alm_mb``    the mini-batch ALM, the same settings and ``batch_size`` :data:`ALM_BATCH`.
+* ``alm_mb``    the mini-batch ALM, the same settings with ``batch_size`` :data:`ALM_BATCH` and four
+  passes (outer iterations).
 
 Mini-batch orders come from the run's seed. The test set is passed as validation data, only to
 record test accuracy per epoch / outer iteration for the plots: no method stops on it or
@@ -56,15 +57,19 @@ SIZES = (1000, 4000)
 LOSSES = {"ce": "cross_entropy", "mse": "mse"}
 
 # The ALM's settings, chosen on a held-out set of 200 digits disjoint from training and test
-# data (docs/classification.md, "Finding the ALM's settings"): zero initial multipliers, weight
-# decay λ‖W‖² on the problem, three outer iterations of the thesis rule.
+# data (docs/classification.md, "Choosing the ALM's settings"; `python benchmarks/mnist_torch.py
+# --only settings`): zero initial multipliers, weight decay λ‖W‖² on the problem, three outer
+# iterations of the thesis rule; the mini-batch ALM in two batches of 500, four passes.
 ALM_OPTIONS = {"multipliers": "zeros", "max_iter": 3}
 ALM_L2 = 3e-3
-ALM_BATCH = 250
+ALM_BATCH = 500
 
 
 @dataclass(frozen=True)
 class Method:
+    """One method of the protocol: the solver, the formulation it trains, its options, what
+    replaces them in ``--quick`` runs, and an optional L2 weight decay on the problem."""
+
     solver: str
     formulation: str
     options: dict
@@ -79,7 +84,7 @@ METHODS = {
     "adam_full": Method("adam", "single_shooting", {"learning_rate": 1e-3, "max_iter": 500}, {"max_iter": 20}),
     "lbfgs": Method("lbfgs", "single_shooting", {"max_iter": 500}, {"max_iter": 20}),
     "alm": Method("alm", "multiple_shooting", ALM_OPTIONS, {"max_iter": 2, "max_inner": 3}, ALM_L2),
-    "alm_mb": Method("alm", "multiple_shooting", {**ALM_OPTIONS, "batch_size": ALM_BATCH},
+    "alm_mb": Method("alm", "multiple_shooting", {**ALM_OPTIONS, "max_iter": 4, "batch_size": ALM_BATCH},
                      {"max_iter": 1, "max_inner": 2, "batch_size": 50}, ALM_L2),
 }
 LABELS = {"adam": "Adam, mini-batch 64", "sgd": "SGD (lr 0.1), mini-batch 64", "adam_full": "Adam, full batch",
@@ -256,7 +261,8 @@ def _floats(text) -> np.ndarray:
 
 
 def plot_curves(rows, cfg, path) -> None:
-    """Training loss and test accuracy against wall time, one line per method (its first seed)."""
+    """Training loss and test accuracy against wall time (from each method's first iteration on),
+    one line per method (its first seed)."""
     import matplotlib.pyplot as plt
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
     for m in METHODS:
@@ -264,18 +270,20 @@ def plot_curves(rows, cfg, path) -> None:
         if not rs:
             continue
         r = rs[0]
-        t, loss, acc = _floats(r["curve_time"]), _floats(r["curve_loss"]), _floats(r["curve_test_accuracy"])
+        # from the first iteration on: the time axis is logarithmic (Adam's epochs take ms, ALM iterations s)
+        t, loss, acc = (_floats(r[k])[1:] for k in ("curve_time", "curve_loss", "curve_test_accuracy"))
         style = {"marker": "o", "ms": 3} if len(t) <= 25 else {}
         a1.plot(t, loss, label=LABELS[m], **style)
         if len(acc) == len(t):
             a2.plot(t, acc, label=LABELS[m], **style)
     loss_name = "cross-entropy" if cfg.endswith("-ce") else "MSE on one-hot targets"
     a1.set_yscale("log")
-    a1.set_xlabel("wall time [s]")
     a1.set_ylabel(f"training loss ({loss_name})")
-    a2.set_xlabel("wall time [s]")
     a2.set_ylabel("test accuracy")
     for a in (a1, a2):
+        if a.lines:
+            a.set_xscale("log")
+        a.set_xlabel("wall time [s], log scale")
         a.grid(True, which="both", alpha=0.3)
     legend_outside(a2)
     fig.suptitle(f"MNIST {cfg}: first seed of each method")
