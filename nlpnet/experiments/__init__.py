@@ -37,6 +37,9 @@ EXPERIMENTS = {e.name: e for e in [
     Experiment("collapse", "nlpnet.experiments.collapse",
                "lecture: collapse of a 10-layer width-2 ReLU net on |x| (Adam vs lifted solvers)", 1000, 20,
                "9 min"),
+    Experiment("ialam", "nlpnet.experiments.ialam",
+               "seed 002: iALAM on leaky-ReLU nets with group sparsity (synthetic, MNIST, pruning, performance "
+               "profiles)", 3, 1, "3 h"),
     Experiment("lecture", "nlpnet.experiments.lecture",
                "lecture: Adam vs Nadam, Adam then L-BFGS, learning-rate schedules, collapse fraction", 20, 2,
                "11 min"),
