@@ -6,8 +6,9 @@ weights shared by the methods of a run (data, initialisations and methods:
 
 * ``synthetic`` — the slides' three nets 10-10-1, 10-5-5-1, 10-4-3-3-1 on our teacher-network
   data (N = 500, ⌈N/5⌉ test, leaky ReLU α = 0.1 on every layer, λ_w = 1e-3, He initial
-  weights); iALAM, SGD, Adagrad, Adadelta, Adam (200 epochs of mini-batches of 32) and the ALM;
-  seeds S … S + R − 1 (data and weights).
+  weights; ``--synthetic-init he,slides,authors`` adds the other two); iALAM, SGD, Adagrad,
+  Adadelta, Adam (200 epochs of mini-batches of 32) and the ALM; seeds S … S + R − 1 (data and
+  weights).
 * ``mnist`` — N = 1000 class-balanced digits (binarised pixels as the authors' code, and p/255):
   784-200-10 ReLU with a ReLU output and the authors' W = 0.01·randn (their reference run);
   784-100-50-10 with the same, with He weights, and with He weights and an identity output;
@@ -43,6 +44,7 @@ MNIST_SETTINGS = {"784-200-10-relu-authors": ("784-200-10", "sigma", "authors", 
                   "784-100-50-10-relu-he": ("784-100-50-10", "sigma", "he", TARGETS_DEEP, False),
                   "784-100-50-10-identity-he": ("784-100-50-10", "identity", "he", TARGETS_DEEP, True)}
 PRUNE_FACTORS = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
+INITS = ("he", "slides", "authors")
 PROFILE_GRID = {"nets": ("784-16-10", "784-32-16-10"), "n": (100, 200), "lam": (0.3, 1.0, 3.0),
                 "alpha": (0.0, 0.01, 0.1)}
 
@@ -52,6 +54,8 @@ def add_arguments(p):
     p.add_argument("--profile-seeds", type=positive_int, default=20, metavar="K",
                    help="initialisations per problem of the performance-profile grid (default 20: 720 problems; "
                         "--quick: 1)")
+    p.add_argument("--synthetic-init", default="he", metavar="LIST",
+                   help=f"initialisations of the synthetic part, comma-separated from {', '.join(INITS)} (default he)")
 
 
 def check_arguments(parser, args):
@@ -59,6 +63,10 @@ def check_arguments(parser, args):
     unknown = [x for x in args.part_list if x not in PARTS]
     if unknown or not args.part_list:
         parser.error(f"argument --parts: unknown part(s) {unknown}; choose from {', '.join(PARTS)}")
+    args.init_list = [x for x in args.synthetic_init.split(",") if x]
+    unknown = [x for x in args.init_list if x not in INITS]
+    if unknown or not args.init_list:
+        parser.error(f"argument --synthetic-init: unknown initialisation(s) {unknown}; choose from {', '.join(INITS)}")
 
 
 def sizes_of(net: str) -> list:
@@ -70,10 +78,11 @@ def configs(quick: bool) -> dict:
     out = {}
     syn_budget = dict(epochs=10, ialam={"max_iter": 20}, alm={"max_iter": 2}) if quick else dict(epochs=200)
     for name, sizes in SYNTHETIC_NETS.items():
-        if not quick or name == "L2":
-            out[f"syn-{name}"] = dict(parts=("synthetic",), data="synthetic", sizes=sizes, n=60 if quick else 500,
-                                      alpha=0.1, output="sigma", init="he", lam=1e-3,
-                                      methods=("ialam",) + BACKPROP + ("alm",), **syn_budget)
+        for init in INITS:
+            if not quick or name == "L2":
+                out[f"syn-{name}" + ("" if init == "he" else f"-{init}")] = dict(
+                    parts=("synthetic",), data="synthetic", sizes=sizes, n=60 if quick else 500, alpha=0.1,
+                    output="sigma", init=init, lam=1e-3, methods=("ialam",) + BACKPROP + ("alm",), **syn_budget)
     n0 = 100 if quick else 1000
     mnist_budget = dict(epochs=5, ialam={"max_iter": 15}) if quick else dict(epochs=200)
     settings = {"784-16-10-relu-authors": ("784-16-10", "sigma", "authors", TARGETS_200, True)} if quick \
@@ -112,6 +121,8 @@ def tasks(args) -> list[dict]:
     out = []
     for name, spec in configs(args.quick).items():
         if not set(spec["parts"]) & set(args.part_list):
+            continue
+        if spec["data"] == "synthetic" and spec["init"] not in args.init_list:
             continue
         seeds = (args.profile_seeds if not args.quick else 1) if "profile" in spec["parts"] else args.runs
         seeds = 1 if spec.get("one_seed") else seeds

@@ -54,7 +54,8 @@ def synthetic(by, cfgs) -> str:
         for m in spec["methods"]:
             rs = by.get((name, m))
             if rs:
-                out.append(["-".join(map(str, spec["sizes"])), pretty(m), len(rs), _med(rs, "train_mse"),
+                out.append(["-".join(map(str, spec["sizes"])) + ("" if spec["init"] == "he" else f" ({spec['init']})"),
+                            pretty(m), len(rs), _med(rs, "train_mse"),
                             _med(rs, "test_mse"), _med(rs, "feas_vi"), _med(rs, "col_sparsity"),
                             _med(rs, "hidden_pruned"), _med(rs, "iterations", ".0f"), _med(rs, "time_s"), _statuses(rs)])
     return markdown_table(["net", "method", "runs", "TrainErr", "TestErr", "FeasVi", "col. sparsity", "hidden pruned",
@@ -186,7 +187,8 @@ def _plot_synthetic(by, cfgs, path):
         ax.set_xticks(range(len(methods)), [pretty(m) for m in methods], rotation=40, ha="right", fontsize=8)
         ax.set_yscale("log")
         ax.set_ylabel("error")
-        ax.set_title("-".join(map(str, cfgs[name]["sizes"])))
+        ax.set_title("-".join(map(str, cfgs[name]["sizes"])) + ("" if cfgs[name]["init"] == "he"
+                                                                else f", {cfgs[name]['init']} init"))
     legend_outside(axes[-1])
     fig.suptitle("Synthetic data: final TrainErr and TestErr per seed")
     save(fig, path)
