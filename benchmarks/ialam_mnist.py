@@ -54,13 +54,15 @@ def run_row(setting, n, pixels, seeds, options):
     for seed in seeds:
         res = solve("ialam", network(sizes, 0.0, output, initial_weights(sizes, init, seed, n)), data, 1.0 / n,
                     epochs=0, ialam=options)
-        outs.append((res, targets_met(res.history, targets)))
+        it, wall = targets_met(res.history, targets)
+        outs.append((res, (it, wall, res.history["cpu_time"][it - 1] if it != "" else "")))
     med = lambda f: statistics.median(f(r) for r, _ in outs)
     hits = [h for _, h in outs if h[0] != ""]
     final = sum(all((r.stats[HIST[k]] <= v) if kind == "max" else (r.stats[HIST[k]] >= v)
                     for k, (v, kind) in targets.items()) for r, _ in outs)
     first = (f"{len(hits)}/{len(outs)}: it {statistics.median(h[0] for h in hits):.0f}, "
-             f"{statistics.median(h[1] for h in hits):.1f} s" if hits else f"0/{len(outs)}")
+             f"{statistics.median(h[2] for h in hits):.1f} s CPU, {statistics.median(h[1] for h in hits):.1f} s wall"
+             if hits else f"0/{len(outs)}")
     return (f"| {net} | {'ReLU' if output == 'sigma' else 'identity'} | {init} | {med(lambda r: r.train_loss):.4f} "
             f"| {med(lambda r: r.stats['train_acc']):.3f} | {med(lambda r: r.stats['test_acc']):.3f} "
             f"| {med(lambda r: r.stats['col_sparsity']):.3f} | {med(lambda r: r.stats['hidden_pruned']):.3f} "
