@@ -25,6 +25,17 @@ fully expanded SX graph (:meth:`NLP.expanded`) is built only when asked for, aft
 check. ``constraint_violation`` measures a complementarity pair 0 ≤ A ⊥ B ≥ 0 by its natural
 residual |min(A, B)| (for ReLU, |z − max(a, 0)|) instead of its product row, so the reported
 violation has the units of the states whatever the scale of the pre-activations.
+
+**Formulations without per-sample CasADi rows** (``penalized_lifting``, whose only solver is
+``ialam``) set :attr:`NLP.evaluator`, an object with two methods that the NLP calls instead of
+its kernels and global terms:
+
+    rows(nlp, x) -> (G, O)     every sample's rows (N × m, bounds ``lbr``/``ubr``) and outputs
+    objective(nlp, x) -> float the formulation's objective at x
+
+so ``g``, ``objective`` and ``constraint_violation`` (what ``Problem`` reports) keep their
+meaning; ``samples.functions`` is None and :meth:`NLP.expanded`, :meth:`NLP.functions` and
+:meth:`NLP.jacobian_sparsity` refuse with the solver to use.
 """
 from __future__ import annotations
 
@@ -164,6 +175,7 @@ class NLP:
     complementarity_pairs: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
     validation: tuple | None = None                       # (X_val, Y_val)
     equality_builder: object = field(default=None, repr=False, compare=False)
+    evaluator: object = field(default=None, repr=False, compare=False)   # see the module docstring
     cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     # ------------------------------------------------------------------ sizes
@@ -204,6 +216,8 @@ class NLP:
 
     def sample_rows(self, x, p=None):
         """Every sample's rows G (N × m) and outputs O (N × d_L), by the batched kernels."""
+        if self.evaluator is not None:
+            return self.evaluator.rows(self, np.asarray(x, dtype=float))
         p = self.p0 if p is None else p
         th, S = self.split(np.asarray(x, dtype=float))
         eps = float(p[0]) if len(p) else 0.0
@@ -235,7 +249,9 @@ class NLP:
         return np.concatenate([G.ravel(), self.global_values(x, p)[1]])
 
     def objective(self, x, p=None) -> float:
-        """f(x) = (1/N) Σ_j ℓ_j + ‖ρ‖² + f_rest."""
+        """f(x) = (1/N) Σ_j ℓ_j + ‖ρ‖² + f_rest (or the evaluator's objective)."""
+        if self.evaluator is not None:
+            return float(self.evaluator.objective(self, np.asarray(x, dtype=float)))
         _, O = self.sample_rows(x, p)
         rho, _, f_rest = self.global_values(x, p)
         return float(np.mean(self.samples.loss.values(O, self.samples.Y))) + float(rho @ rho) + f_rest
@@ -293,6 +309,7 @@ class NLP:
         which structured solver to use instead."""
         if "expanded" in self.cache:
             return self.cache["expanded"]
+        self._require_casadi_rows("expanded")
         sf, N = self.samples.functions, self.N
         nodes = N * sf.function("values").n_instructions()
         if nodes > max_nodes:
@@ -327,8 +344,17 @@ class NLP:
 
     def jacobian_sparsity(self) -> ca.Sparsity:
         """Sparsity of ∂g/∂x in the NLP's row and variable order (from the per-sample pattern)."""
+        self._require_casadi_rows("jacobian_sparsity")
         from .formulations.assembly import constraint_jacobian_sparsity
         return constraint_jacobian_sparsity(self)
+
+    def _require_casadi_rows(self, what: str) -> None:
+        if self.evaluator is not None:
+            solver = getattr(self.evaluator, "solver", "its own solver")
+            raise ValueError(f"{what}: the {self.formulation} NLP has no per-sample CasADi rows (it is evaluated by "
+                             f"{type(self.evaluator).__name__}), so it has no expanded graph; solve it with "
+                             f"prob.solve({solver!r}), or build the Problem with formulation='multiple_shooting' "
+                             "for solvers that need CasADi expressions")
 
     # ------------------------------------------------------------------ derived NLPs
     def with_globals(self, glob: GlobalTerms) -> "NLP":

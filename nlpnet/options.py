@@ -31,10 +31,10 @@ import dataclasses
 from dataclasses import MISSING, dataclass, field, fields
 from typing import ClassVar
 
-from .validation import as_bool, as_choice, as_float, as_int, as_seed, did_you_mean
+from .validation import as_bool, as_choice, as_float, as_int, as_per_layer, as_seed, did_you_mean
 
-__all__ = ["Options", "SolverOptions", "option", "resolve_options", "integer", "real", "boolean", "choice",
-           "verbosity", "seed_value"]
+__all__ = ["Options", "SolverOptions", "option", "resolve_options", "integer", "real", "per_layer", "boolean",
+           "choice", "verbosity", "seed_value"]
 
 
 # ----------------------------------------------------------------------------- checks
@@ -44,6 +44,11 @@ def integer(minimum=None, maximum=None, allow_none=False):
 
 def real(**kw):
     return lambda name, v: as_float(name, v, **kw)
+
+
+def per_layer(**kw):
+    """One number, or a tuple of one number per layer (each checked like :func:`real`)."""
+    return lambda name, v: as_per_layer(name, v, **kw)
 
 
 def boolean():

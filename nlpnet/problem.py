@@ -206,6 +206,11 @@ class Problem:
             raise ValueError(f"solver: {spec.name!r} solves the {' or '.join(spec.requires)} formulation; "
                              f"build the Problem with formulation={spec.requires[0]!r}")
         nlp = self.nlp_for(formulation)
+        if nlp.evaluator is not None and nlp.formulation not in spec.requires:
+            own = getattr(nlp.evaluator, "solver", None)
+            raise ValueError(f"solver: {spec.name!r} reads per-sample CasADi rows, which the {nlp.formulation} NLP "
+                             f"does not have; use solve({own!r}) or a back-propagation solver, or build the Problem "
+                             "with formulation='multiple_shooting'")
         spec.check(nlp, opts)
         from .solvers.common import check_memory
         check_memory(spec.name, nlp, spec.estimate(nlp, opts), opts.memory_limit, spec.alternative)

@@ -16,8 +16,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["as_bool", "as_int", "as_float", "as_choice", "as_seed", "as_finite_array", "as_interval", "as_dict",
-           "did_you_mean"]
+__all__ = ["as_bool", "as_int", "as_float", "as_per_layer", "as_choice", "as_seed", "as_finite_array",
+           "as_interval", "as_dict", "did_you_mean"]
 
 
 def did_you_mean(word, choices) -> str:
@@ -76,6 +76,19 @@ def as_float(name: str, value, *, positive: bool = False, nonneg: bool = False, 
     if hi is not None and (v >= hi if hi_open else v > hi):
         raise ValueError(f"{name}: must be {'<' if hi_open else '≤'} {hi:g}, got {v:g}")
     return v
+
+
+def as_per_layer(name: str, value, **bounds):
+    """One number for every layer, or a tuple (or list) of one number per layer, each checked
+    by :func:`as_float` with ``bounds``; returned as a float or a tuple of floats (whether the
+    tuple's length matches the network is for the caller, who knows the network)."""
+    if isinstance(value, (tuple, list)):
+        if not value:
+            raise ValueError(f"{name}: the tuple is empty; give one number or one per layer")
+        return tuple(as_float(f"{name}[{i}]", v, **bounds) for i, v in enumerate(value))
+    if not _is_number(value):
+        raise TypeError(f"{name}: expected a number or a tuple of one number per layer, got {value!r}")
+    return as_float(name, value, **bounds)
 
 
 def as_choice(name: str, value, choices):

@@ -12,14 +12,14 @@ from nlpnet.solvers import get_solver
 PUBLIC = {
     # networks, data, problems
     "Activation", "get_activation", "Dense", "Network", "Problem", "NLP", "BlockLayout", "Formulation",
-    "SingleShooting", "MultipleShooting", "Loss", "MSE", "CrossEntropy", "Regularizer", "L1", "L2", "GroupLasso", "column_sparsity",
+    "SingleShooting", "MultipleShooting", "PenalizedLifting", "Loss", "MSE", "CrossEntropy", "Regularizer", "L1", "L2", "GroupLasso", "column_sparsity",
     "as_inputs", "as_targets", "train_test_split", "sine_data", "sin_x2_data", "abs_data", "SantaFe",
     "santafe_windows", "mnist", "digits", "Split", "class_balanced_split", "one_hot", "labels", "Standardize",
     # metrics, results
     "accuracy", "confusion_matrix", "train_err", "test_err", "Status", "History", "TrainResult", "SolverOutput",
     "available_solvers",
     # solver options, inner solvers, rules, schedules, early stopping
-    "IpoptOptions", "AlmOptions", "LevenbergMarquardt", "GaussNewton", "IpoptInner", "ThesisRule", "ClassicRule",
+    "IpoptOptions", "AlmOptions", "IalamOptions", "LevenbergMarquardt", "GaussNewton", "IpoptInner", "ThesisRule", "ClassicRule",
     "LiuRule", "GDOptions", "MomentumOptions", "AdagradOptions", "AdadeltaOptions", "RMSPropOptions", "AdamOptions",
     "NadamOptions", "SSA1Options", "SSA2Options", "LBFGSOptions", "AdamLBFGSOptions", "LMOptions", "EarlyStopping",
     "optimizers", "schedules", "__version__",

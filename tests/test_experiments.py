@@ -29,6 +29,12 @@ def run(name, out, *extra, script=False):
                           capture_output=True, text=True, timeout=300)
 
 
+# experiments with several parts: every part's plot and table section appears in the quick run
+PLOTS = {"ialam": {"synthetic.png", "prune.png", "profile.png"}}
+SECTIONS = {"ialam": ("## Synthetic data", "## MNIST", "## Accuracy against the pruned fraction",
+                      "## Performance profiles", "| TestErr | iALAM |")}
+
+
 @pytest.mark.parametrize("name", list(EXPERIMENTS))
 def test_quick_experiment_writes_runs_table_and_plots(name, tmp_path):
     if name == "santafe":
@@ -48,6 +54,9 @@ def test_quick_experiment_writes_runs_table_and_plots(name, tmp_path):
     table = (tmp_path / "table.md").read_text()
     assert table.startswith("# ") and "Reproduce: `" in table and "|---|" in table
     assert list(tmp_path.glob("*.png")), "no plot written"
+    assert PLOTS.get(name, set()) <= {p.name for p in tmp_path.glob("*.png")}
+    for section in SECTIONS.get(name, ()):
+        assert section in table, section
 
 
 def test_rerun_resumes_without_repeating_runs(tmp_path):
@@ -83,6 +92,8 @@ def test_list_names_every_experiment_with_runs_and_time(capsys):
     (["mnist", "--sizes", "1000,1005"], "argument --sizes: every N must be a positive multiple of 10"),
     (["mnist", "--losses", "hinge"], "argument --losses: unknown name(s) ['hinge']"),
     (["mnist", "--idx", "/nonexistent/mnist"], "argument --idx: /nonexistent/mnist is not a folder"),
+    (["ialam", "--parts", "mnist,profil"], "argument --parts: unknown part(s) ['profil']"),
+    (["ialam", "--synthetic-init", "glorot"], "argument --synthetic-init: unknown initialisation(s) ['glorot']"),
 ])
 def test_bad_flags_fail_before_any_run(argv, match, tmp_path, capsys):
     code = _exit_code(lambda: experiment_main([*argv, "--out", str(tmp_path / "o")]))

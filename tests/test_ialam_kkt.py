@@ -9,8 +9,17 @@ import pytest
 
 from nlpnet.solvers.ialam.inner import augmented_gram
 from nlpnet.solvers.ialam.kkt import kkt_residual
-from nlpnet.solvers.ialam.model import forward, layer_alphas
+from nlpnet.formulations.penalized import PenalizedModel
 from nlpnet.solvers.ialam.weight_step import prox_gradient_bb
+
+
+def layer_alphas(n_layers, alpha, output):
+    return [alpha] * (n_layers - 1) + [alpha if output == "leaky_relu" else None]
+
+
+def forward(X, W, b, alphas):
+    sizes = (W[0].shape[1],) + tuple(w.shape[0] for w in W)
+    return PenalizedModel(sizes, tuple(alphas), 0.0, 0.0, (1.0,) * len(W), 1e3).forward(X, W, b)
 
 
 def backprop_multipliers(Y, W, U, V, alphas):

@@ -40,6 +40,9 @@ EXPERIMENTS = {e.name: e for e in [
     Experiment("mnist", "nlpnet.experiments.mnist",
                "MNIST (seed 002): ReLU classifiers by Adam, SGD, L-BFGS and the ALM, cross-entropy and MSE", 3, 1,
                "2 h"),
+    Experiment("ialam", "nlpnet.experiments.ialam",
+               "seed 002: iALAM on leaky-ReLU nets with group sparsity (synthetic, MNIST, pruning, performance "
+               "profiles)", 3, 1, "3 h"),
     Experiment("lecture", "nlpnet.experiments.lecture",
                "lecture: Adam vs Nadam, Adam then L-BFGS, learning-rate schedules, collapse fraction", 20, 2,
                "11 min"),

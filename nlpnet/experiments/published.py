@@ -20,7 +20,7 @@ from ..solvers.backprop import optimizers, schedules  # noqa: F401  - the experi
 
 __all__ = ["optimizers", "schedules", "CONVERGED_MSE", "FIT_MSE", "TABLE_4_1_CONFIGS", "THESIS_TABLE_2_1",
            "THESIS_TABLE_2_2", "THESIS_TABLE_4_1", "PYTORCH_ADAM_TABLE_4_1", "THESIS_SANTA_FE",
-           "THESIS_SANTA_FE_JACOBIANS", "LECTURE", "fmt", "beside", "markdown_table", "write_report"]
+           "THESIS_SANTA_FE_JACOBIANS", "LECTURE", "IALAM_REFERENCE", "fmt", "beside", "markdown_table", "write_report"]
 
 # --- protocols shared by several experiments ---------------------------------------------
 
@@ -69,6 +69,13 @@ LECTURE = {
     "adam_vs_nadam": {"adam": {"error": 0.281, "time": 4.307}, "nadam": {"error": 0.394, "time": 4.224}},
     "exponential_end": (-0.793612, -0.070806),   # after 2500 steps
     "collapse_fraction": 0.93,                   # "~93 %" collapse to the mean, 10-layer width-2 ReLU on |x|
+}
+
+# seed 002: the authors' own iALAM code (MATLAB/MEX under GNU Octave on this machine, one run, N = 1000 / 200
+# class-balanced binarised MNIST digits, ReLU hidden and output layers, W = 0.01·randn; issue 12)
+IALAM_REFERENCE = {
+    "784-200-10": "TrainErr 0.0185, train acc 1.000, test acc 0.765, sparsity 0.224 (blank pixels only), 503 s CPU",
+    "784-100-50-10": "diverged: violation ~1e8, accuracy 0.11, 112 s CPU",
 }
 
 # --- the table.md writer ----------------------------------------------------------------------

@@ -72,3 +72,4 @@ def _load_builtin():
     from . import ipopt  # noqa: F401
     from . import alm  # noqa: F401
     from . import backprop  # noqa: F401
+    from . import ialam  # noqa: F401

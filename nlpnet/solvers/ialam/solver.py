@@ -1,218 +1,231 @@
 """iALAM: the inexact augmented Lagrangian method with alternating minimization (seed 002).
 
-Outer loop (the slides' IALM framework, the ``liu`` rule), k = 1, 2, ...:
+Reads only the NLP of :class:`~nlpnet.formulations.PenalizedLifting`: the data, the validation
+data (the test set of TestErr), the weights of x0 as W⁽⁰⁾, b⁽⁰⁾ and its forward-pass states, and
+the model's parameters (``nlp.evaluator``). Outer loop (the slides' IALM framework, the ``liu``
+rule), k = 1, 2, …:
 
 1. (``restart_states``) start the states from a forward pass of the current weights; solve the
    inner problem min L_ρ(w, b, v, u; ξ) over v ≥ u, v ≥ αu inexactly by sweeps of
-   ``inner`` (at least ``min_sweeps``, at most ``max_sweeps``, stopping once a sweep lowers L_ρ
-   by less than the current inner tolerance);
+   :mod:`.inner` (at least ``min_sweeps``, at most ``max_sweeps``, stopping once a sweep lowers
+   L_ρ by less than the current inner tolerance);
 2. ξ ← ξ + s·ρ·c with the linear residual c = u − Ψ(v)w − Ab of the new point;
 3. keep ρ for k ≤ γ and while ‖c_k‖ ≤ η₁ max_{t=k−γ..k−1} ‖c_t‖, else raise it: "authors"
    ρ ← η₂ρ, or "slides" ρ ← max(η₂ρ, ‖ξ‖^{1+η₃}) (the increasing form, in the slides' units);
    with every raise the inner tolerance is divided by ``inner_tol_factor`` (authors);
 4. β ← beta_factor·β when (1/N)Σ‖v − σ(u)‖² > beta_ratio·(1/N)Σ‖c‖² (authors, k > 1);
-5. stop: "success" when ‖c‖_F/√N ≤ tol_feas and the KKT residual of (PP) at the forward-pass
-   point (``kkt``) is ≤ tol_stat;
-   at ρ > rho_stop_factor·ρ⁽⁰⁾ (the slides' rule) "acceptable" when ‖c‖_F/√N ≤
-   acceptable_feas, else "stalled"; "max_iter", "max_time" on the budgets; a non-finite value
-   ends the run at once with "numerical_error" and the last finite iterate.
+5. stop: ``success`` when the violation max|c| ≤ tol_feas and the KKT residual of (PP) at the
+   forward-pass point (:mod:`.kkt`) is ≤ tol_stat; at ρ > rho_stop_factor·ρ⁽⁰⁾ (the slides'
+   rule) ``acceptable`` when max|c| ≤ acceptable_feas, else ``stalled``; ``max_iter``,
+   ``max_time`` (checked before every sweep and BB step), Ctrl-C (``user_stop``); a non-finite
+   value ends the run with ``numerical_error`` and the last finite iterate.
 
-Every step is a BLAS product over the batch or elementwise closed form: cost O(N) per sweep.
+The returned point is the last iterate (w, b, v, u); the trained network is (w, b) with σ
+exactly. Every step is a BLAS product over the batch or an elementwise closed form: O(N).
 """
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...formulations.penalized import PenalizedModel
+from ...result import History, SolverOutput, Status
+from ..common import Budget, IterationLog
 from .inner import FirstLayer, state_step, weight_step
 from .kkt import kkt_residual
-from .model import (augmented_lagrangian, forward, layer_alphas, network_metrics, objective_terms,
-                    state_violations)
-from .options import resolve_ialam_options
-from .validation import validate_inputs
+from .metrics import augmented_lagrangian, network_metrics, state_violations
+from .options import IalamOptions
 
-__all__ = ["IalamOutput", "run_ialam", "HISTORY_KEYS", "STATUSES"]
+__all__ = ["solve_ialam", "check", "estimate_memory", "STATUSES", "MESSAGES"]
 
-STATUSES = ("success", "acceptable", "max_iter", "max_time", "stalled", "numerical_error")
-HISTORY_KEYS = ("iteration", "time", "cpu_time", "sweeps", "wb_steps", "complete", "aug_lagrangian", "objective",
-                "train_err", "test_err", "feas_activation", "feas_linear", "feas_vi", "violation",
-                "stationarity", "kkt_weights", "kkt_biases", "kkt_states", "inner_residual",
-                "col_sparsity", "inputs_pruned", "hidden_pruned", "train_acc", "test_acc", "rho", "beta",
-                "xi_norm")
+STATUSES = {"success": Status.SUCCESS, "acceptable": Status.ACCEPTABLE, "stalled": Status.STALLED,
+            "max_iter": Status.MAX_ITER, "max_time": Status.MAX_TIME, "numerical_error": Status.NUMERICAL_ERROR,
+            "user_stop": Status.USER_STOP}
+MESSAGES = {"success": "KKT tolerances met after {iterations} outer iterations",
+            "acceptable": "ρ exceeded rho_stop_factor·ρ0 (the slides' stop) after {iterations} outer iterations, "
+                          "constraints met to acceptable_feas",
+            "stalled": "ρ exceeded rho_stop_factor·ρ0 after {iterations} outer iterations, but the violation is "
+                       "above acceptable_feas",
+            "max_iter": "outer iteration limit reached after {iterations} outer iterations",
+            "max_time": "time limit reached after {iterations} outer iterations",
+            "numerical_error": "non-finite values after {iterations} outer iterations; the last finite iterate "
+                               "is returned",
+            "user_stop": "interrupted by the user after {iterations} outer iterations"}
+LOG_COLUMNS = ("rho", "beta", "feas_vi", "col_sparsity", "sweeps")
 
 
-@dataclass
-class IalamOutput:
-    """Raw output of :func:`run_ialam` (the caller wraps it into a result object)."""
-    W: list
-    b: list
-    V: list                     # activations per layer, rows = samples
-    U: list                     # pre-activations per layer, rows = samples
-    history: list               # one dict per outer iteration, keys HISTORY_KEYS
-    status: str                 # one of STATUSES
-    message: str
-    iterations: int             # outer iterations
-    inner_iterations: int       # alternating-minimization sweeps in all
-    stats: dict = field(default_factory=dict)
+def check(nlp, opts: IalamOptions) -> None:
+    model = nlp.evaluator
+    if not isinstance(model, PenalizedModel):
+        raise ValueError("ialam: needs the penalized_lifting formulation; build the Problem with "
+                         "formulation=nlpnet.PenalizedLifting(...)")
+    if not nlp.glob.empty:
+        raise ValueError("ialam: the problem has extra constraints or objective terms (subject_to / add_objective), "
+                         "which the alternating minimization of (PP) cannot take; drop them, or solve the "
+                         "multiple_shooting problem with solve('ipopt')")
+    for name in ("rho0", "multiplier_step"):
+        opts.per_layer(name, model.n_layers)
 
-    @property
-    def success(self) -> bool:
-        return self.status in ("success", "acceptable")
+
+def estimate_memory(nlp, opts: IalamOptions) -> float:
+    """Bytes of the arrays one outer iteration holds: about 16 N × Σd_ℓ state-shaped arrays
+    (states, multipliers, residuals, the snapshot, the pair step's temporaries), the input
+    columns once more, the Gram matrices and a few weight-sized arrays."""
+    sizes = nlp.evaluator.sizes
+    n_state = nlp.N * sum(sizes[1:])
+    grams = sum((d + 1) ** 2 for d in sizes[:-1])
+    return 8.0 * (16 * n_state + nlp.N * sizes[0] + 3 * grams + 8 * nlp.n_theta)
 
 
 def _finite(arrays) -> bool:
     return all(np.isfinite(np.sum(a)) or np.all(np.isfinite(a)) for a in arrays)
 
 
-def run_ialam(X, Y, hidden_alpha, output, W0, b0, options=None, *, X_test=None, Y_test=None,
-              deadline=None) -> IalamOutput:
-    """Train a leaky-ReLU network with group sparsity by iALAM.
-
-    X (N × d0) and Y (N × dL) hold the samples as rows; ``hidden_alpha`` ∈ [0, 1) is the
-    leaky slope of the hidden layers (0 = ReLU); ``output`` is "leaky_relu" (same slope) or
-    "identity"; W0[ℓ] has shape (d_ℓ, d_{ℓ−1}) and b0[ℓ] shape (d_ℓ,) (see ``init_weights``).
-    ``options``: IalamOptions, dict or None. ``deadline``: a ``time.monotonic()`` value after
-    which the run stops with "max_time" (as well as ``options.max_time``). Raises only on bad
-    input; never because the method did not converge.
-    """
-    opts = resolve_ialam_options(options)
-    X, Y, X_test, Y_test, W, b = validate_inputs(X, Y, hidden_alpha, output, W0, b0, X_test, Y_test, deadline)
-    # overflow is detected below and reported as "numerical_error"; no warnings on the way
+def solve_ialam(nlp, opts: IalamOptions) -> SolverOutput:
+    # overflow is detected and reported as "numerical_error"; no warnings on the way
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return _solve(X, Y, float(hidden_alpha), output, W, b, opts, X_test, Y_test, deadline)
+        return _solve(nlp, opts)
 
 
-def _solve(X, Y, hidden_alpha, output, W, b, opts, X_test, Y_test, deadline) -> IalamOutput:
-    n_layers = len(W)
-    beta = opts.per_layer("beta", n_layers)
+def _solve(nlp, opts: IalamOptions) -> SolverOutput:
+    budget, cpu0 = Budget(opts.max_time), time.process_time()
+    model: PenalizedModel = nlp.evaluator
+    X, Y, test, classes = nlp.samples.X, nlp.samples.Y, nlp.validation, nlp.samples.classes
+    W, b, U, V = model.unpack_point(nlp, nlp.x0)
+    n, n_layers, alphas = X.shape[0], model.n_layers, model.alphas
+    beta = list(model.beta)
     rho0 = opts.per_layer("rho0", n_layers)
     mult_step = opts.per_layer("multiplier_step", n_layers)
     gamma = opts.gamma if opts.gamma is not None else 2 * n_layers
-    alphas = layer_alphas(n_layers, hidden_alpha, output)
-    bias_lower = -opts.bias_bound if hidden_alpha == 0 else -np.inf
-
-    t0, cpu0 = time.monotonic(), time.process_time()
-    end = t0 + opts.max_time if deadline is None else min(t0 + opts.max_time, float(deadline))
-    n = X.shape[0]
+    end = budget.deadline if budget.deadline is not None else math.inf
     rho = list(rho0)
-    U, V = forward(X, W, b, alphas)
-    fwd = (U, V)                                  # forward pass of the current weights
+    fwd = (U, V)                                  # forward pass of the current weights (x0's states)
     Xi = [np.zeros_like(Ul) for Ul in U]
     first = FirstLayer(X)                         # layer 1's data and Gram matrix never change
     steps = [None] * n_layers
     inner_tol = opts.inner_tol
-    viol_hist, history = [], []
-    sweeps = wb_steps = wb_rejections = rho_raises = beta_raises = 0
-    status, message = "max_iter", f"outer iteration budget of {opts.max_iter} reached"
-    snapshot = None
-    k = 0
-    for k in range(1, opts.max_iter + 1):
-        if opts.restart_states and k > 1:
-            U, V = list(fwd[0]), list(fwd[1])      # (no step modifies arrays in place)
-        C = state_violations(X, W, b, V, U, alphas, Z1=fwd[0][0])[2]
-        al_prev = augmented_lagrangian(Y, W, V, U, C, Xi, rho, alphas, beta, opts.lambda_w, opts.lambda_v)
-        timed_out = broken = False
-        move = math.inf
-        n_sweeps_k = wb_k = 0
-        for j in range(opts.max_sweeps):
-            if time.monotonic() > end:
-                timed_out = True
+    viol_hist, history = [], History()
+    counts = dict(sweeps=0, wb_steps=0, wb_rejections=0, rho_raises=0, beta_raises=0)
+    log = IterationLog("ialam", opts.verbose, extra=LOG_COLUMNS)
+    raw, k, Z1, last = "max_iter", 0, None, None
+    setup_time = budget.elapsed()
+    try:
+        for k in range(1, opts.max_iter + 1):
+            if opts.restart_states and k > 1:
+                U, V = list(fwd[0]), list(fwd[1])  # (no step modifies arrays in place)
+            C = state_violations(model, X, W, b, V, U, Z1=fwd[0][0])[2]
+            al_prev = augmented_lagrangian(model, Y, W, V, U, C, Xi, rho, beta)
+            timed_out = broken = False
+            move, n_sweeps, wb_k = math.inf, 0, 0
+            for j in range(opts.max_sweeps):
+                if time.perf_counter() > end:
+                    timed_out = True
+                    break
+                snapshot = (W, b, V, U)
+                W, b, info = weight_step(X, W, b, V, U, Xi, rho, lambda_w=model.lambda_w, bias_lower=model.bias_lower,
+                                         max_iter=opts.wb_max_iter, tol=opts.wb_tol, steps=steps, first=first,
+                                         deadline=end)
+                V, U, move_j, Z1 = state_step(X, Y, W, b, V, U, Xi, rho, beta, alphas, lambda_v=model.lambda_v,
+                                              tau1=opts.tau1, first=first)
+                C = state_violations(model, X, W, b, V, U, Z1=Z1)[2]
+                al = augmented_lagrangian(model, Y, W, V, U, C, Xi, rho, beta)
+                if not (math.isfinite(al) and _finite(W + b + V + U)):
+                    broken = True
+                    break
+                n_sweeps += 1
+                wb_k += info["wb_steps"]
+                counts["wb_rejections"] += info["wb_rejections"]
+                move = float(max(move_j, info["wb_residual"]))
+                if info["timed_out"] or time.perf_counter() > end:
+                    timed_out = True
+                    break
+                if j + 1 >= opts.min_sweeps and al_prev - al < inner_tol:
+                    break
+                al_prev = al
+            counts["sweeps"] += n_sweeps
+            counts["wb_steps"] += wb_k
+            if broken:
+                W, b, V, U = snapshot               # (the steps return new arrays: the snapshot is intact)
+                raw = "numerical_error"
                 break
-            snapshot = ([w.copy() for w in W], [v.copy() for v in b], [v.copy() for v in V],
-                        [u.copy() for u in U], [x.copy() for x in Xi])
-            W, b, info = weight_step(X, W, b, V, U, Xi, rho, lambda_w=opts.lambda_w, bias_lower=bias_lower,
-                                     max_iter=opts.wb_max_iter, tol=opts.wb_tol, steps=steps, first=first,
-                                     deadline=end)
-            V, U, move_j, Z1 = state_step(X, Y, W, b, V, U, Xi, rho, beta, alphas, lambda_v=opts.lambda_v,
-                                          tau1=opts.tau1, first=first)
-            C = state_violations(X, W, b, V, U, alphas, Z1=Z1)[2]
-            al = augmented_lagrangian(Y, W, V, U, C, Xi, rho, alphas, beta, opts.lambda_w, opts.lambda_v)
-            if not (math.isfinite(al) and _finite(W + b + V + U)):
-                broken = True
+            if n_sweeps == 0:                       # out of time before any work this iteration
+                raw, k = "max_time", k - 1
                 break
-            sweeps += 1
-            n_sweeps_k += 1
-            wb_k += info["wb_steps"]
-            wb_rejections += info["wb_rejections"]
-            move = float(max(move_j, info["wb_residual"]))
-            if info["timed_out"] or time.monotonic() > end:
-                timed_out = True
-                break
-            if j + 1 >= opts.min_sweeps and al_prev - al < inner_tol:
-                break
-            al_prev = al
-        wb_steps += wb_k
-        if broken:
-            W, b, V, U, Xi = snapshot
-            status, message = "numerical_error", f"non-finite values in outer iteration {k}; last finite iterate kept"
-            break
-        if n_sweeps_k == 0:                       # out of time before any work this iteration
-            status, message = "max_time", f"wall-time budget reached after {k - 1} outer iterations"
-            k -= 1
-            break
 
-        act, lin, C = state_violations(X, W, b, V, U, alphas, Z1=Z1)
-        fwd = forward(X, W, b, alphas, Z1=Z1)
-        viol = math.sqrt(sum(float(np.vdot(Cl, Cl)) for Cl in C))
-        al = augmented_lagrangian(Y, W, V, U, C, Xi, rho, alphas, beta, opts.lambda_w, opts.lambda_v)
-        obj = sum(objective_terms(Y, W, V, U, alphas, beta, opts.lambda_w, opts.lambda_v))
-        Xi_new = [Xl + sl * rl * Cl for Xl, sl, rl, Cl in zip(Xi, mult_step, rho, C)]
-        if not _finite(Xi_new):
-            status = "numerical_error"
-            message = f"non-finite multipliers in outer iteration {k}; last finite iterate kept"
-            break
-        Xi = Xi_new
-        xi_norm = math.sqrt(sum(float(np.vdot(Xl, Xl)) for Xl in Xi))
-        stat, kkt = kkt_residual(X, Y, W, b, fwd[0], fwd[1], Xi, beta, alphas, opts.lambda_w, opts.lambda_v,
-                                 bias_lower)
-        row = {"iteration": k, "time": time.monotonic() - t0, "cpu_time": time.process_time() - cpu0,
-               "sweeps": n_sweeps_k, "wb_steps": wb_k, "complete": not timed_out, "aug_lagrangian": al,
-               "objective": obj, "feas_activation": act, "feas_linear": lin, "feas_vi": act + lin,
-               "violation": viol / math.sqrt(n), "stationarity": stat, **kkt, "inner_residual": move,
-               "rho": max(rho), "beta": max(beta), "xi_norm": xi_norm}
-        row.update(network_metrics(X, Y, W, b, alphas, opts.sparsity_tol, X_test, Y_test, out=fwd[1][-1]))
-        history.append({key: row[key] for key in HISTORY_KEYS})
-        if opts.verbose:
-            print(f"iALAM {k:4d}  sweeps {n_sweeps_k:2d}  TrainErr {row['train_err']:.4e}  acc {row['train_acc']:.3f}"
-                  f"  FeasVi {row['feas_vi']:.2e}  ρ {max(rho):.3g}  β {max(beta):.3g}"
-                  f"  sparsity {row['col_sparsity']:.3f}  {row['time']:.1f}s")
+            act, lin, C = state_violations(model, X, W, b, V, U, Z1=Z1)
+            fwd = model.forward(X, W, b, Z1=Z1)
+            c_norm = math.sqrt(sum(float(np.vdot(Cl, Cl)) for Cl in C))
+            al = augmented_lagrangian(model, Y, W, V, U, C, Xi, rho, beta)
+            Xi_new = [Xl + sl * rl * Cl for Xl, sl, rl, Cl in zip(Xi, mult_step, rho, C)]
+            if not _finite(Xi_new):
+                raw = "numerical_error"
+                break
+            Xi = Xi_new
+            stat, kkt = kkt_residual(X, Y, W, b, fwd[0], fwd[1], Xi, beta, alphas, model.lambda_w,
+                                     model.lambda_v, model.bias_lower)
+            metrics = network_metrics(model, X, Y, W, b, opts.sparsity_tol, test, classes, out=fwd[1][-1])
+            last = row = _row(k, budget, cpu0, model, Y, W, V, U, b, C, Xi, rho, beta, act, lin, c_norm, stat, kkt,
+                              metrics, test is not None, classes, aug_lagrangian=al, sweeps=n_sweeps, wb_steps=wb_k,
+                              complete=not timed_out, inner_residual=move)
+            history.append(**row)
+            log(row)
 
-        if row["violation"] <= opts.tol_feas and stat <= opts.tol_stat:
-            status, message = "success", f"KKT tolerances met after {k} outer iterations"
-            break
-        if timed_out:
-            status, message = "max_time", f"wall-time budget reached in outer iteration {k}"
-            break
-        # the liu rule: keep ρ for the first γ steps and while the violation keeps falling
-        past = viol_hist[-gamma:]
-        viol_hist.append(viol)
-        if k > gamma and viol > opts.eta1 * max(past):
-            if opts.rho_update == "authors":
-                rho = [opts.eta2 * r for r in rho]
-            else:                                 # slides: ρ/N ← max(η₂ρ/N, ‖ξ/N‖^{1+η₃}) per layer
-                rho = [max(opts.eta2 * r, n * (math.sqrt(float(np.vdot(Xl, Xl))) / n) ** (1 + opts.eta3))
-                       for r, Xl in zip(rho, Xi)]
-            rho_raises += 1
-            inner_tol /= opts.inner_tol_factor
-        if k > 1 and act > opts.beta_ratio * lin:
-            beta = [opts.beta_factor * bl for bl in beta]
-            beta_raises += 1
-        if max(r / r0 for r, r0 in zip(rho, rho0)) > opts.rho_stop_factor:
-            if row["violation"] <= opts.acceptable_feas:
-                status, message = "acceptable", (f"ρ exceeded {opts.rho_stop_factor:g}·ρ0 after {k} outer iterations"
-                                                 f" with violation {row['violation']:.2e}")
-            else:
-                status, message = "stalled", (f"ρ exceeded {opts.rho_stop_factor:g}·ρ0 after {k} outer iterations"
-                                              f" but the violation is still {row['violation']:.2e}")
-            break
+            if row["violation"] <= opts.tol_feas and stat <= opts.tol_stat:
+                raw = "success"
+                break
+            if timed_out:
+                raw = "max_time"
+                break
+            # the liu rule: keep ρ for the first γ steps and while the violation keeps falling
+            past = viol_hist[-gamma:]
+            viol_hist.append(c_norm)
+            if k > gamma and c_norm > opts.eta1 * max(past):
+                if opts.rho_update == "authors":
+                    rho = [opts.eta2 * r for r in rho]
+                else:                               # slides: ρ/N ← max(η₂ρ/N, ‖ξ/N‖^{1+η₃}) per layer
+                    rho = [max(opts.eta2 * r, n * (math.sqrt(float(np.vdot(Xl, Xl))) / n) ** (1 + opts.eta3))
+                           for r, Xl in zip(rho, Xi)]
+                counts["rho_raises"] += 1
+                inner_tol /= opts.inner_tol_factor
+            if k > 1 and act > opts.beta_ratio * lin and opts.beta_factor > 1.0:
+                beta = [opts.beta_factor * bl for bl in beta]
+                counts["beta_raises"] += 1
+            if max(r / r0 for r, r0 in zip(rho, rho0)) > opts.rho_stop_factor:
+                raw = "acceptable" if row["violation"] <= opts.acceptable_feas else "stalled"
+                break
+    except KeyboardInterrupt:
+        raw = "user_stop"
+    if last is not None:
+        log(last, last=True)
 
-    final = network_metrics(X, Y, W, b, alphas, opts.sparsity_tol, X_test, Y_test)
-    act, lin, _ = state_violations(X, W, b, V, U, alphas)
-    stats = {"time": time.monotonic() - t0, "cpu_time": time.process_time() - cpu0, "wb_steps": wb_steps,
-             "wb_rejections": wb_rejections, "rho_raises": rho_raises, "beta_raises": beta_raises, "rho": list(rho), "beta": list(beta),
-             "gamma": gamma, "feas_activation": act, "feas_linear": lin, "feas_vi": act + lin, **final}
-    return IalamOutput(W=W, b=b, V=V, U=U, history=history, status=status, message=message,
-                       iterations=len(history), inner_iterations=sweeps, stats=stats)
+    final = network_metrics(model, X, Y, W, b, opts.sparsity_tol, test, classes)
+    act, lin, C = state_violations(model, X, W, b, V, U)
+    viol = model.violation(C, V, U, b)
+    stats = {"setup_time": setup_time, "time": budget.elapsed(), "cpu_time": time.process_time() - cpu0,
+             "outer_iterations": len(history), "inner_iterations": counts["sweeps"], **counts,
+             "rho": list(rho), "beta": list(beta), "gamma": gamma, "feas_activation": act, "feas_linear": lin,
+             "feas_vi": act + lin, "violation": viol, **final}
+    return SolverOutput(x=model.point(W, b, U, V), raw_status=raw, iterations=len(history), history=history,
+                        stats=stats, detail=f" (violation {viol:.2e})", p=nlp.p0,
+                        feasibility_tol=opts.acceptable_feas)
+
+
+def _row(k, budget, cpu0, model, Y, W, V, U, b, C, Xi, rho, beta, act, lin, c_norm, stat, kkt, metrics, has_test,
+         classes, **counters) -> dict:
+    """One history row: the shared columns first (docs/solvers.md), then iALAM's own."""
+    n = Y.shape[0]
+    row = {"iteration": k, "time": budget.elapsed(), "objective": sum(model.objective_terms(Y, W, V, U)),
+           "loss": metrics["train_err"], "violation": model.violation(C, V, U, b)}
+    if has_test:
+        row["val_loss"] = metrics["test_err"]
+    if classes:
+        row["accuracy"] = metrics["train_acc"]
+        if has_test:
+            row["val_accuracy"] = metrics["test_acc"]
+    row.update(metrics)
+    row.update(feas_activation=act, feas_linear=lin, feas_vi=act + lin, violation_rms=c_norm / math.sqrt(n),
+               stationarity=stat, **kkt, rho=max(rho), beta=max(beta), xi_norm=math.sqrt(sum(float(np.vdot(Xl, Xl)) for Xl in Xi)),
+               cpu_time=time.process_time() - cpu0, **counters)
+    return row

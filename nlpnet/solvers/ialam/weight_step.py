@@ -28,11 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...formulations.penalized import column_norms
+
 __all__ = ["group_soft_threshold", "column_norms", "BlockResult", "prox_gradient_bb", "block_objective"]
-
-
-def column_norms(W: np.ndarray) -> np.ndarray:
-    return np.sqrt(np.einsum("ij,ij->j", W, W))
 
 
 def group_soft_threshold(W: np.ndarray, threshold: float) -> np.ndarray:
@@ -74,7 +72,7 @@ def prox_gradient_bb(G, C, theta, kappa, *, bias_lower=-np.inf, max_iter=20, tol
     ``G`` is (d+1)×(d+1) positive semidefinite, ``C`` and ``theta`` are d_ℓ×(d+1) with the bias
     as last column. Stops after ``max_iter`` accepted steps, when the prox-gradient mapping
     norm is ≤ ``tol``, when no trial step decreases the objective, or at ``deadline``
-    (a ``time.monotonic()`` value). Never increases the objective.
+    (a ``time.perf_counter()`` value). Never increases the objective.
     """
     theta_in = theta
     theta = np.array(theta, dtype=float, copy=True)
@@ -101,7 +99,7 @@ def prox_gradient_bb(G, C, theta, kappa, *, bias_lower=-np.inf, max_iter=20, tol
     accepted = rejected = 0
     residual, decrease, timed_out = np.inf, 0.0, False
     while accepted < max_iter:
-        if deadline is not None and time.monotonic() > deadline:
+        if deadline is not None and time.perf_counter() > deadline:
             timed_out = True
             break
         for _ in range(max_backtracks):
