@@ -210,11 +210,17 @@ SETTINGS = [
     ("zeros, L2 1e-2", {"multipliers": "zeros", "max_iter": 6}, 1e-2),
     ("zeros, L2 3e-3, 4 LM steps per subproblem", {"multipliers": "zeros", "max_iter": 3, "max_inner": 4}, 3e-3),
     ("zeros, L2 3e-3, CG ≤ 30 per step", {"multipliers": "zeros", "max_iter": 3, "cg_maxiter": 30}, 3e-3),
-    ("zeros, L2 3e-3, CG ≤ 10 per step", {"multipliers": "zeros", "max_iter": 3, "cg_maxiter": 10}, 3e-3),
-    ("zeros, L2 3e-3 (the experiment's ALM)", {"multipliers": "zeros", "max_iter": 3}, 3e-3),
+    ("zeros, L2 3e-3, 3 outer iterations", {"multipliers": "zeros", "max_iter": 3}, 3e-3),
+    ("zeros, L2 3e-3, CG ≤ 10 per step (the experiment's ALM)", {"multipliers": "zeros", "max_iter": 3,
+                                                                 "cg_maxiter": 10}, 3e-3),
+    ("zeros, L2 3e-3, CG ≤ 5 per step", {"multipliers": "zeros", "max_iter": 3, "cg_maxiter": 5}, 3e-3),
+    ("zeros, L2 3e-3, CG ≤ 10, 4 outer", {"multipliers": "zeros", "max_iter": 4, "cg_maxiter": 10}, 3e-3),
+    ("zeros, L2 1e-3, CG ≤ 10 per step", {"multipliers": "zeros", "max_iter": 3, "cg_maxiter": 10}, 1e-3),
     ("mini-batch 100, zeros, L2 3e-3", {"multipliers": "zeros", "max_iter": 3, "batch_size": 100}, 3e-3),
     ("mini-batch 250, zeros, L2 3e-3", {"multipliers": "zeros", "max_iter": 4, "batch_size": 250}, 3e-3),
     ("mini-batch 500, zeros, L2 3e-3", {"multipliers": "zeros", "max_iter": 4, "batch_size": 500}, 3e-3),
+    ("mini-batch 500, zeros, L2 3e-3, CG ≤ 10 (the experiment's)", {"multipliers": "zeros", "max_iter": 4,
+                                                                     "batch_size": 500, "cg_maxiter": 10}, 3e-3),
 ]
 
 
